@@ -1,0 +1,203 @@
+package archive
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// BatchResponse is the partial batch response Lambda reads when the event
+// source mapping has FunctionResponseTypes [ReportBatchItemFailures]. It
+// marshals exactly as aws-lambda-go's events.DynamoDBEventResponse.
+type BatchResponse struct {
+	BatchItemFailures []BatchItemFailure `json:"batchItemFailures"`
+}
+
+// BatchItemFailure names a record that was not archived by its
+// SequenceNumber (not its eventID). Lambda resumes from the lowest one.
+type BatchItemFailure struct {
+	ItemIdentifier string `json:"itemIdentifier"`
+}
+
+// Result is what Archive did with one batch.
+type Result struct {
+	Response BatchResponse
+	Counts   Counts
+	// Problems holds a few messages about records archived raw or not
+	// delivered, and the last Firehose error, for the log.
+	Problems []string
+}
+
+// ErrUnreportable is returned when a TTL record that was not delivered has
+// no SequenceNumber: a partial batch response cannot name it, so the whole
+// batch must fail to be retried.
+var ErrUnreportable = errors.New("a record that was not archived has no SequenceNumber")
+
+// Archiver archives the TTL deletions of stream batches. Create it once
+// with [New] and use it for every invocation; it is safe for concurrent use.
+type Archiver struct {
+	client       FirehoseAPI
+	cfg          Config
+	logger       *slog.Logger
+	metrics      io.Writer
+	functionName string
+	backoff      Backoff
+	now          func() time.Time
+	pool         sync.Pool // *batch
+}
+
+// Option configures an Archiver.
+type Option func(*Archiver)
+
+// WithLogger makes the archiver write one log line per invocation (and
+// warnings when records could not be converted or delivered).
+func WithLogger(l *slog.Logger) Option { return func(a *Archiver) { a.logger = l } }
+
+// WithMetrics makes the archiver write one CloudWatch Embedded Metric
+// Format line per invocation to w, dimensioned by functionName.
+func WithMetrics(w io.Writer, functionName string) Option {
+	return func(a *Archiver) { a.metrics, a.functionName = w, functionName }
+}
+
+// WithBackoff sets the retry policy.
+func WithBackoff(b Backoff) Option { return func(a *Archiver) { a.backoff = b } }
+
+// New returns an Archiver that sends to client as cfg says.
+func New(client FirehoseAPI, cfg Config, opts ...Option) (*Archiver, error) {
+	if client == nil {
+		return nil, errors.New("archive: nil Firehose client")
+	}
+	if err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	a := &Archiver{client: client, cfg: cfg, backoff: DefaultBackoff, now: time.Now}
+	for _, o := range opts {
+		o(a)
+	}
+	a.pool.New = func() any { return new(batch) }
+	return a, nil
+}
+
+// Config returns the archiver's configuration.
+func (a *Archiver) Config() Config { return a.cfg }
+
+// Archive archives the TTL deletions of one stream batch (the invocation
+// payload, a DynamoDB stream event). It returns an error only when the
+// whole batch must be retried: a payload that is not a stream event or not
+// valid JSON, or an undelivered record without a SequenceNumber. Every other
+// failure is in Result.Response, record by record.
+func (a *Archiver) Archive(ctx context.Context, payload []byte) (Result, error) {
+	start := a.now()
+	b := a.pool.Get().(*batch)
+	defer a.pool.Put(b)
+	b.reset(a.cfg.Format)
+
+	var res Result
+	if err := b.read(payload); err != nil {
+		res.Counts = b.counts
+		return res, fmt.Errorf("read stream event: %w", err)
+	}
+	recs := b.records(a.cfg.Pack, nil)
+	cs := calls(recs, a.cfg.BatchSize, nil)
+	b.counts.Records = len(recs)
+	b.counts.Bytes = len(b.out)
+
+	sendCtx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		sendCtx, cancel = context.WithDeadline(ctx, dl.Add(-safetyMargin(dl.Sub(start))))
+		defer cancel()
+	}
+	d := a.deliver(sendCtx, b, recs, cs)
+	b.counts.Calls = int(d.nCalls.Load())
+	b.counts.Retried = int(d.retried.Load())
+
+	// Every line whose record was not delivered is reported, and so is
+	// every oversize record (it has no record at all).
+	failedLine := make([]bool, len(b.lines))
+	for i, r := range recs {
+		if d.failed[i] {
+			for l := r.first; l < r.last; l++ {
+				failedLine[l] = true
+			}
+		}
+	}
+	res.Response.BatchItemFailures = []BatchItemFailure{}
+	var unreportable bool
+	for i, l := range b.lines {
+		if l.end == l.start {
+			failedLine[i] = true
+		}
+		if !failedLine[i] {
+			b.counts.Archived++
+			if l.raw {
+				b.counts.RawArchived++
+			}
+			continue
+		}
+		b.counts.Failed++
+		if len(l.seq) == 0 {
+			unreportable = true
+			continue
+		}
+		res.Response.BatchItemFailures = append(res.Response.BatchItemFailures, BatchItemFailure{ItemIdentifier: string(l.seq)})
+	}
+	res.Problems = append(res.Problems, b.errs...)
+	if d.lastErr != nil && b.counts.Failed > 0 {
+		res.Problems = append(res.Problems, d.lastErr.Error())
+	}
+	b.counts.Duration = a.now().Sub(start)
+	res.Counts = b.counts
+	if unreportable {
+		return res, fmt.Errorf("archive: %d records not delivered: %w", b.counts.Failed, ErrUnreportable)
+	}
+	return res, nil
+}
+
+// Invoke is the Lambda handler: it archives the batch in payload and
+// answers with the partial batch response. It has the signature of
+// aws-lambda-go's lambda.Handler, so lambda.Start can take the Archiver
+// itself. It logs one line and writes one metrics line per invocation.
+func (a *Archiver) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	res, err := a.Archive(ctx, payload)
+	a.report(ctx, res, err)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res.Response)
+}
+
+// report writes the invocation's log line and metrics.
+func (a *Archiver) report(ctx context.Context, res Result, err error) {
+	c := res.Counts
+	if a.logger != nil {
+		attrs := c.LogAttrs()
+		level := slog.LevelInfo
+		msg := "archived batch"
+		switch {
+		case err != nil:
+			level, msg = slog.LevelError, "batch failed"
+			attrs = append(attrs, slog.String("error", err.Error()))
+		case c.Failed > 0:
+			level, msg = slog.LevelWarn, "archived batch with failures"
+		case c.RawArchived > 0:
+			level = slog.LevelWarn
+		}
+		if len(res.Problems) > 0 {
+			attrs = append(attrs, slog.Any("problems", res.Problems))
+		}
+		a.logger.LogAttrs(ctx, level, msg, attrs...)
+		if c.NoOldImage > 0 {
+			a.logger.LogAttrs(ctx, slog.LevelWarn, "TTL deletions without an old image were archived with item null: set the table's stream view type to NEW_AND_OLD_IMAGES (or OLD_IMAGE) to archive whole items",
+				slog.Int("no_old_image", c.NoOldImage))
+		}
+	}
+	if a.metrics != nil {
+		_, _ = a.metrics.Write(c.EMF(a.now(), a.functionName)) // best effort: metrics never fail a batch
+	}
+}

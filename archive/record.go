@@ -1,0 +1,490 @@
+package archive
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ErrNotStreamEvent is returned for a payload that is not a DynamoDB
+// stream event: not a JSON object with a Records array. Nothing in it can be
+// told apart, so the whole batch fails (and with the template's settings
+// ends in the on-failure destination with its payload).
+var ErrNotStreamEvent = errors.New("payload is not a DynamoDB stream event")
+
+// jstr is a string field as scanned: raw contents and flags.
+type jstr struct {
+	raw   []byte
+	flags strFlags
+	ok    bool
+}
+
+func (j jstr) decoded() []byte { return decodeString(j.raw, j.flags) }
+
+// recordFields is what the reader keeps of one stream record.
+type recordFields struct {
+	eventID, eventName, region, arn jstr
+	seq, viewType                   jstr
+	identityType, principalID       jstr
+	hasIdentity                     bool
+	created                         []byte // ApproximateCreationDateTime, number text
+	keys, item                      [2]int // spans in the conversion buffer; -1 when absent
+	problems                        []string
+	undecided                       bool // a field needed to classify the record is unreadable
+}
+
+func (r *recordFields) problem(msg string) { r.problems = append(r.problems, msg) }
+
+// lineInfo is one archive line written to the batch buffer.
+type lineInfo struct {
+	start, end int
+	seq        []byte // SequenceNumber, decoded; empty when the record had none
+	raw        bool   // archived raw, with an error
+}
+
+// batch is one invocation's work: the lines, back to back in out, and the
+// counts so far. Batches are pooled: the buffers are reused across
+// invocations.
+type batch struct {
+	out    []byte
+	conv   []byte
+	lines  []lineInfo
+	fields recordFields
+	c      converter
+	counts Counts
+	errs   []string // first few record problems, for the log
+}
+
+const maxLoggedProblems = 5
+
+func (b *batch) reset(f Format) {
+	b.out = b.out[:0]
+	b.conv = b.conv[:0]
+	b.lines = b.lines[:0]
+	b.c.format = f
+	b.counts = Counts{}
+	b.errs = b.errs[:0]
+}
+
+// read decodes the payload record by record and writes a line for every
+// TTL deletion. A syntax error anywhere, or a payload that is not a stream
+// event, fails the whole batch; anything wrong inside one record is kept
+// with that record.
+func (b *batch) read(payload []byte) error {
+	s := scanner{data: payload}
+	if s.peek() != '{' {
+		if s.pos >= len(payload) {
+			return errors.Join(ErrNotStreamEvent, errors.New("payload is empty"))
+		}
+		return errors.Join(ErrNotStreamEvent, errors.New("payload is not a JSON object"))
+	}
+	found := false
+	err := s.object(func(name []byte) error {
+		if string(name) != "Records" {
+			return s.skip()
+		}
+		if s.peek() != '[' {
+			if err := s.skip(); err != nil {
+				return err
+			}
+			return errors.Join(ErrNotStreamEvent, errors.New("the Records field is not an array"))
+		}
+		found = true
+		s.pos++
+		if s.peek() == ']' {
+			s.pos++
+			return nil
+		}
+		for {
+			if err := b.record(&s); err != nil {
+				return err
+			}
+			switch s.peek() {
+			case ',':
+				s.pos++
+			case ']':
+				s.pos++
+				return nil
+			default:
+				return s.errorf("want , or ] in Records")
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if s.ws(); s.pos != len(payload) {
+		return s.errorf("data after the event")
+	}
+	if !found {
+		return errors.Join(ErrNotStreamEvent, errors.New("no Records array"))
+	}
+	return nil
+}
+
+// record reads one element of Records and, for a TTL deletion, writes its
+// line. Only syntax errors are returned.
+func (b *batch) record(s *scanner) error {
+	b.counts.Received++
+	start := s.peekPos()
+	r := &b.fields
+	*r = recordFields{keys: [2]int{-1, -1}, item: [2]int{-1, -1}, problems: r.problems[:0]}
+	b.conv = b.conv[:0]
+	if s.peek() != '{' {
+		if err := s.skip(); err != nil {
+			return err
+		}
+		r.problem("record is not a JSON object")
+		r.undecided = true
+		return b.finish(r, s.data[start:s.pos])
+	}
+	s.pos++
+	if s.peek() == '}' {
+		s.pos++
+	} else {
+		for {
+			raw, flags, err := s.str()
+			if err != nil {
+				return err
+			}
+			if err := s.expect(':'); err != nil {
+				return err
+			}
+			if err := b.recordField(s, r, decodeString(raw, flags)); err != nil {
+				return err
+			}
+			if c := s.peek(); c == ',' {
+				s.pos++
+				continue
+			} else if c != '}' {
+				return s.errorf("want , or } in record")
+			}
+			s.pos++
+			break
+		}
+	}
+	return b.finish(r, s.data[start:s.pos])
+}
+
+// peekPos returns the offset of the next non-space byte.
+func (s *scanner) peekPos() int {
+	s.ws()
+	return s.pos
+}
+
+func (b *batch) recordField(s *scanner, r *recordFields, name []byte) error {
+	switch string(name) {
+	case "eventID":
+		return strField(s, r, &r.eventID, "eventID")
+	case "eventName":
+		err := strField(s, r, &r.eventName, "eventName")
+		if !r.eventName.ok {
+			r.undecided = true
+		}
+		return err
+	case "awsRegion":
+		return strField(s, r, &r.region, "awsRegion")
+	case "eventSourceARN":
+		return strField(s, r, &r.arn, "eventSourceARN")
+	case "userIdentity":
+		switch s.peek() {
+		case 'n':
+			return s.literal("null")
+		case '{':
+			r.hasIdentity = true
+			return s.object(func(name []byte) error {
+				switch string(name) {
+				case "type":
+					return strField(s, r, &r.identityType, "userIdentity.type")
+				case "principalId":
+					return strField(s, r, &r.principalID, "userIdentity.principalId")
+				}
+				return s.skip()
+			})
+		}
+		r.problem("userIdentity is not an object")
+		r.undecided = true
+		return s.skip()
+	case "dynamodb":
+		if s.peek() != '{' {
+			r.problem("dynamodb is not an object")
+			return s.skip()
+		}
+		return s.object(func(name []byte) error { return b.dynamodbField(s, r, name) })
+	}
+	return s.skip()
+}
+
+func (b *batch) dynamodbField(s *scanner, r *recordFields, name []byte) error {
+	switch string(name) {
+	case "ApproximateCreationDateTime":
+		switch s.peek() {
+		case 'n':
+			return s.literal("null")
+		case '"', '{', '[', 't', 'f':
+			r.problem("dynamodb.ApproximateCreationDateTime is not a number")
+			return s.skip()
+		}
+		n, err := s.number()
+		r.created = n
+		return err
+	case "Keys":
+		return b.image(s, r, &r.keys, "Keys")
+	case "OldImage":
+		return b.image(s, r, &r.item, "OldImage")
+	case "SequenceNumber":
+		return strField(s, r, &r.seq, "dynamodb.SequenceNumber")
+	case "StreamViewType":
+		return strField(s, r, &r.viewType, "dynamodb.StreamViewType")
+	}
+	return s.skip()
+}
+
+// image converts Keys or OldImage into the conversion buffer, unless the
+// record is already known not to be a REMOVE. Stream records put eventName
+// before dynamodb, so images of inserts and modifies are only skipped.
+func (b *batch) image(s *scanner, r *recordFields, span *[2]int, field string) error {
+	if s.peek() == 'n' {
+		return s.literal("null")
+	}
+	if r.eventName.ok && string(r.eventName.raw) != ttlEventName {
+		return s.skip()
+	}
+	start := s.pos
+	n := len(b.conv)
+	out, err := b.c.image(b.conv, s)
+	if err == nil {
+		b.conv = out
+		*span = [2]int{n, len(out)}
+		return nil
+	}
+	b.conv = b.conv[:n]
+	if isSyntaxError(err) {
+		return err
+	}
+	r.problem("dynamodb." + field + ": " + err.Error())
+	s.pos = start
+	return s.skip()
+}
+
+// strField reads a string field; null counts as absent, another type is a
+// problem of the record.
+func strField(s *scanner, r *recordFields, dst *jstr, name string) error {
+	switch s.peek() {
+	case '"':
+		raw, flags, err := s.str()
+		if err != nil {
+			return err
+		}
+		if flags&strNonASCII != 0 && !utf8.Valid(raw) {
+			r.problem(name + " is not valid UTF-8")
+			return nil
+		}
+		*dst = jstr{raw: raw, flags: flags, ok: true}
+		return nil
+	case 'n':
+		return s.literal("null")
+	}
+	r.problem(name + " is not a string")
+	return s.skip()
+}
+
+// lineMeta is what a line says about its record besides keys and item.
+type lineMeta struct {
+	table, region []byte
+	deletedAt     time.Time
+	hasDeletedAt  bool
+}
+
+// finish classifies a read record and writes its line when it is, or may
+// be, a TTL deletion.
+func (b *batch) finish(r *recordFields, raw []byte) error {
+	if !r.eventName.ok {
+		r.undecided = true
+	}
+	if !r.undecided {
+		if reason := classify(r.eventName.decoded(), r.identityType.decoded(), r.principalID.decoded(), r.hasIdentity); reason != notSkipped {
+			b.counts.Skipped[reason]++
+			return nil
+		}
+	} else if !r.eventName.ok {
+		r.problem("eventName is missing or not a string")
+	}
+	// A TTL deletion, or a record too damaged to tell: archive it.
+	if r.keys[0] < 0 && len(r.problems) == 0 {
+		r.problem("dynamodb.Keys is missing")
+	}
+	var m lineMeta
+	var arnRegion []byte
+	var ok bool
+	m.table, arnRegion, ok = parseStreamARN(r.arn.decoded())
+	switch {
+	case !r.arn.ok:
+		r.problem("eventSourceARN is missing")
+	case !ok:
+		r.problem("eventSourceARN is not a DynamoDB table stream ARN")
+	}
+	m.region = arnRegion
+	if r.region.ok {
+		m.region = r.region.decoded()
+	}
+	if t, err := epochTime(r.created); err == nil {
+		m.deletedAt, m.hasDeletedAt = t, true
+	} else {
+		r.problem("dynamodb.ApproximateCreationDateTime " + err.Error())
+	}
+	if r.item[0] < 0 && len(r.problems) == 0 {
+		b.counts.NoOldImage++
+	}
+	line := len(b.out)
+	b.out = b.appendLine(b.out, r, &m, raw, false)
+	if len(b.out)-line > MaxRecordBytes && r.item[0] >= 0 {
+		// Too large for one Firehose record: store the item gzipped.
+		b.out = b.appendLine(b.out[:line], r, &m, raw, true)
+	}
+	if len(b.out)-line > MaxRecordBytes {
+		// Still too large (a huge damaged record): it cannot be delivered.
+		// Reporting it failed keeps it in the stream, then in the
+		// on-failure destination, whole.
+		b.out = b.out[:line]
+		b.counts.Oversize++
+		b.noteProblem(r, "archive line over 1,000 KiB even with the item gzipped")
+		b.lines = append(b.lines, lineInfo{start: line, end: line, seq: r.seq.decoded()})
+		return nil
+	}
+	isRaw := len(r.problems) > 0
+	if isRaw {
+		b.noteProblem(r, strings.Join(r.problems, "; "))
+	}
+	b.lines = append(b.lines, lineInfo{start: line, end: len(b.out), seq: r.seq.decoded(), raw: isRaw})
+	return nil
+}
+
+func (b *batch) noteProblem(r *recordFields, msg string) {
+	if len(b.errs) < maxLoggedProblems {
+		b.errs = append(b.errs, "record "+string(r.seq.decoded())+": "+msg)
+	}
+}
+
+// appendLine writes the archive line of a record (see [Line]).
+func (b *batch) appendLine(dst []byte, r *recordFields, m *lineMeta, raw []byte, gzipItem bool) []byte {
+	dst = append(dst, `{"table":`...)
+	dst = appendQuoted(dst, m.table)
+	dst = append(dst, `,"region":`...)
+	dst = appendQuoted(dst, m.region)
+	dst = append(dst, `,"event_id":`...)
+	dst = appendString(dst, r.eventID.raw, r.eventID.flags)
+	dst = append(dst, `,"sequence_number":`...)
+	dst = appendString(dst, r.seq.raw, r.seq.flags)
+	dst = append(dst, `,"deleted_at":`...)
+	if m.hasDeletedAt {
+		dst = append(dst, '"')
+		dst = m.deletedAt.AppendFormat(dst, time.RFC3339Nano)
+		dst = append(dst, '"')
+	} else {
+		dst = append(dst, "null"...)
+	}
+	if b.c.format == FormatDynamoDBJSON {
+		dst = append(dst, `,"format":"dynamodb-json"`...)
+	}
+	dst = append(dst, `,"keys":`...)
+	dst = b.appendSpan(dst, r.keys)
+	dst = append(dst, `,"item":`...)
+	if gzipItem {
+		dst = append(dst, `null,"item_gzip":"`...)
+		dst = appendGzipBase64(dst, b.conv[r.item[0]:r.item[1]])
+		dst = append(dst, '"')
+	} else {
+		dst = b.appendSpan(dst, r.item)
+	}
+	if len(r.problems) > 0 {
+		dst = append(dst, `,"error":`...)
+		dst = appendQuoted(dst, []byte(strings.Join(r.problems, "; ")))
+		dst = appendRaw(dst, raw)
+	}
+	return append(dst, '}', '\n')
+}
+
+func (b *batch) appendSpan(dst []byte, span [2]int) []byte {
+	if span[0] < 0 {
+		return append(dst, "null"...)
+	}
+	return append(dst, b.conv[span[0]:span[1]]...)
+}
+
+// appendRaw writes the record as received: compacted JSON under "raw", or
+// its bytes under "raw_base64" when they are not valid UTF-8 (which JSON
+// text must be).
+func appendRaw(dst, raw []byte) []byte {
+	if utf8.Valid(raw) {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, raw); err == nil {
+			dst = append(dst, `,"raw":`...)
+			return append(dst, buf.Bytes()...)
+		}
+	}
+	dst = append(dst, `,"raw_base64":"`...)
+	dst = appendBase64(dst, raw)
+	return append(dst, '"')
+}
+
+// parseStreamARN returns the table name and region of a DynamoDB stream
+// ARN: arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL.
+func parseStreamARN(arn []byte) (table, region []byte, ok bool) {
+	parts := bytes.SplitN(arn, []byte(":"), 6)
+	if len(parts) != 6 || string(parts[0]) != "arn" || string(parts[2]) != "dynamodb" {
+		return nil, nil, false
+	}
+	rest, found := bytes.CutPrefix(parts[5], []byte("table/"))
+	if !found {
+		return nil, parts[3], false
+	}
+	name, _, _ := bytes.Cut(rest, []byte("/"))
+	if len(name) == 0 {
+		return nil, parts[3], false
+	}
+	return name, parts[3], true
+}
+
+// maxEpoch is 9999-12-31T23:59:59Z, the last second RFC 3339 can write.
+const maxEpoch = 253402300799
+
+// epochTime converts ApproximateCreationDateTime (epoch seconds, possibly
+// with a fraction or an exponent) to a time, exactly for plain decimals.
+func epochTime(num []byte) (time.Time, error) {
+	if len(num) == 0 {
+		return time.Time{}, errors.New("is missing")
+	}
+	intPart, frac, hasFrac := bytes.Cut(num, []byte("."))
+	if bytes.ContainsAny(num, "eE-") || len(intPart) > 12 {
+		f, err := strconv.ParseFloat(string(num), 64)
+		if err != nil || f < 0 || f > maxEpoch || math.IsNaN(f) {
+			return time.Time{}, errors.New("is out of range")
+		}
+		sec := math.Floor(f)
+		usec := math.Round((f - sec) * 1e6)
+		return time.Unix(int64(sec), int64(usec)*1000).UTC(), nil
+	}
+	var sec int64
+	for _, c := range intPart {
+		sec = sec*10 + int64(c-'0')
+	}
+	var nsec int64
+	if hasFrac {
+		for i := 0; i < 9; i++ {
+			nsec *= 10
+			if i < len(frac) {
+				nsec += int64(frac[i] - '0')
+			}
+		}
+	}
+	if sec > maxEpoch {
+		return time.Time{}, errors.New("is out of range")
+	}
+	return time.Unix(sec, nsec).UTC(), nil
+}

@@ -1,0 +1,487 @@
+package archive
+
+import (
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// scanner reads JSON from a byte slice without building values. It is the
+// fast path's reader: every method validates what it passes over, so a
+// payload the scanner accepts is valid JSON (RFC 8259).
+type scanner struct {
+	data []byte
+	pos  int
+}
+
+// syntaxError is a JSON syntax error at a byte offset of the payload. A
+// syntax error anywhere makes the record boundaries unknowable, so it fails
+// the whole batch; every other problem is confined to its record.
+type syntaxError struct {
+	msg    string
+	offset int
+}
+
+func (e *syntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at byte %d: %s", e.offset, e.msg)
+}
+
+func (s *scanner) errorf(format string, args ...any) error {
+	return &syntaxError{msg: fmt.Sprintf(format, args...), offset: s.pos}
+}
+
+func isSyntaxError(err error) bool {
+	var se *syntaxError
+	return errors.As(err, &se)
+}
+
+// ws skips white space.
+func (s *scanner) ws() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next non-space byte without consuming it, or 0 at the end.
+func (s *scanner) peek() byte {
+	s.ws()
+	if s.pos < len(s.data) {
+		return s.data[s.pos]
+	}
+	return 0
+}
+
+// expect consumes the byte c after optional white space.
+func (s *scanner) expect(c byte) error {
+	s.ws()
+	if s.pos >= len(s.data) {
+		return s.errorf("unexpected end of input, want %q", c)
+	}
+	if s.data[s.pos] != c {
+		return s.errorf("got %q, want %q", s.data[s.pos], c)
+	}
+	s.pos++
+	return nil
+}
+
+// strFlags describe a scanned string's contents.
+type strFlags uint8
+
+const (
+	strEscaped  strFlags = 1 << iota // contains a backslash escape
+	strNonASCII                      // contains bytes >= 0x80
+)
+
+// str scans a string and returns its raw contents (between the quotes,
+// escapes not decoded) and flags. The scanner must be at the opening quote
+// (after white space).
+func (s *scanner) str() ([]byte, strFlags, error) {
+	s.ws()
+	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+		return nil, 0, s.errorf("want a string")
+	}
+	s.pos++
+	start := s.pos
+	var flags strFlags
+	data := s.data
+	for i := start; i < len(data); {
+		c := data[i]
+		switch {
+		case c == '"':
+			s.pos = i + 1
+			return data[start:i], flags, nil
+		case c == '\\':
+			flags |= strEscaped
+			if i+1 >= len(data) {
+				s.pos = i
+				return nil, 0, s.errorf("unterminated string")
+			}
+			switch data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(data) || !isHex4(data[i+2:i+6]) {
+					s.pos = i
+					return nil, 0, s.errorf("invalid \\u escape")
+				}
+				i += 6
+			default:
+				s.pos = i
+				return nil, 0, s.errorf("invalid escape \\%c", data[i+1])
+			}
+		case c < 0x20:
+			s.pos = i
+			return nil, 0, s.errorf("control character 0x%02x in string", c)
+		case c >= 0x80:
+			flags |= strNonASCII
+			i++
+		default:
+			i++
+		}
+	}
+	s.pos = len(data)
+	return nil, 0, s.errorf("unterminated string")
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// number scans a JSON number and returns its text.
+func (s *scanner) number() ([]byte, error) {
+	s.ws()
+	start := s.pos
+	n := numberLen(s.data[start:])
+	if n == 0 {
+		return nil, s.errorf("want a number")
+	}
+	s.pos += n
+	return s.data[start:s.pos], nil
+}
+
+// numberLen returns the length of the JSON number at the start of b, or 0
+// when b does not start with one.
+func numberLen(b []byte) int {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+	default:
+		return 0
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return 0
+		}
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return 0
+		}
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+	}
+	return i
+}
+
+// isJSONNumber reports whether b is exactly one JSON number.
+func isJSONNumber(b []byte) bool {
+	return len(b) > 0 && numberLen(b) == len(b)
+}
+
+// literal consumes true, false or null.
+func (s *scanner) literal(word string) error {
+	s.ws()
+	if len(s.data)-s.pos < len(word) || string(s.data[s.pos:s.pos+len(word)]) != word {
+		return s.errorf("want %s", word)
+	}
+	s.pos += len(word)
+	return nil
+}
+
+// maxDepth bounds nesting while skipping or converting, far above
+// DynamoDB's own limit of 32 levels, so hostile input cannot exhaust the stack.
+const maxDepth = 128
+
+// skip validates and passes over one value.
+func (s *scanner) skip() error { return s.skipDepth(0) }
+
+func (s *scanner) skipDepth(depth int) error {
+	if depth > maxDepth {
+		return s.errorf("nesting deeper than %d", maxDepth)
+	}
+	switch s.peek() {
+	case '"':
+		_, _, err := s.str()
+		return err
+	case '{':
+		s.pos++
+		if s.peek() == '}' {
+			s.pos++
+			return nil
+		}
+		for {
+			if _, _, err := s.str(); err != nil {
+				return err
+			}
+			if err := s.expect(':'); err != nil {
+				return err
+			}
+			if err := s.skipDepth(depth + 1); err != nil {
+				return err
+			}
+			switch s.peek() {
+			case ',':
+				s.pos++
+			case '}':
+				s.pos++
+				return nil
+			default:
+				return s.errorf("want , or } in object")
+			}
+		}
+	case '[':
+		s.pos++
+		if s.peek() == ']' {
+			s.pos++
+			return nil
+		}
+		for {
+			if err := s.skipDepth(depth + 1); err != nil {
+				return err
+			}
+			switch s.peek() {
+			case ',':
+				s.pos++
+			case ']':
+				s.pos++
+				return nil
+			default:
+				return s.errorf("want , or ] in array")
+			}
+		}
+	case 't':
+		return s.literal("true")
+	case 'f':
+		return s.literal("false")
+	case 'n':
+		return s.literal("null")
+	case 0:
+		if s.pos >= len(s.data) {
+			return s.errorf("unexpected end of input")
+		}
+		return s.errorf("unexpected byte 0x00")
+	default:
+		_, err := s.number()
+		return err
+	}
+}
+
+// object iterates over the members of an object, calling fn with each
+// member's decoded name and the scanner positioned at its value; fn must
+// consume the value. The scanner must be at '{'.
+func (s *scanner) object(fn func(name []byte) error) error {
+	if err := s.expect('{'); err != nil {
+		return err
+	}
+	if s.peek() == '}' {
+		s.pos++
+		return nil
+	}
+	for {
+		raw, flags, err := s.str()
+		if err != nil {
+			return err
+		}
+		name := raw
+		if flags&strEscaped != 0 {
+			name = unescape(raw)
+		}
+		if err := s.expect(':'); err != nil {
+			return err
+		}
+		if err := fn(name); err != nil {
+			return err
+		}
+		switch s.peek() {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			return nil
+		default:
+			return s.errorf("want , or } in object")
+		}
+	}
+}
+
+// unescape decodes the contents of a valid JSON string that contains
+// escapes, with encoding/json's rules (invalid surrogates become U+FFFD).
+func unescape(raw []byte) []byte {
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' {
+			out = append(out, c)
+			i++
+			continue
+		}
+		switch raw[i+1] {
+		case '"', '\\', '/':
+			out = append(out, raw[i+1])
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r := rune(hex4(raw[i+2 : i+6]))
+			i += 6
+			if 0xD800 <= r && r < 0xDC00 {
+				// A high surrogate: valid only with a low one after it.
+				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+					r2 := rune(hex4(raw[i+2 : i+6]))
+					if 0xDC00 <= r2 && r2 < 0xE000 {
+						out = utf8.AppendRune(out, (r-0xD800)<<10+(r2-0xDC00)+0x10000)
+						i += 6
+						continue
+					}
+				}
+				out = utf8.AppendRune(out, utf8.RuneError)
+				continue
+			}
+			if 0xDC00 <= r && r < 0xE000 {
+				out = utf8.AppendRune(out, utf8.RuneError)
+				continue
+			}
+			out = utf8.AppendRune(out, r)
+			continue
+		}
+		i += 2
+	}
+	return out
+}
+
+func hex4(b []byte) int {
+	v := 0
+	for _, c := range b {
+		v <<= 4
+		switch {
+		case '0' <= c && c <= '9':
+			v |= int(c - '0')
+		case 'a' <= c && c <= 'f':
+			v |= int(c - 'a' + 10)
+		default:
+			v |= int(c - 'A' + 10)
+		}
+	}
+	return v
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendQuoted appends s as a JSON string exactly as encoding/json does with
+// HTML escaping off: control characters, quote and backslash escaped,
+// U+2028 and U+2029 escaped, invalid UTF-8 replaced by U+FFFD.
+func appendQuoted(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// appendString appends a scanned string (raw contents and flags from
+// scanner.str) in canonical form: copied as it is when that is already
+// canonical, which is the common case, else decoded and re-quoted.
+func appendString(dst, raw []byte, flags strFlags) []byte {
+	if flags == 0 {
+		dst = append(dst, '"')
+		dst = append(dst, raw...)
+		return append(dst, '"')
+	}
+	if flags&strEscaped == 0 && utf8.Valid(raw) && !hasLineSeparator(raw) {
+		dst = append(dst, '"')
+		dst = append(dst, raw...)
+		return append(dst, '"')
+	}
+	if flags&strEscaped != 0 {
+		raw = unescape(raw)
+	}
+	return appendQuoted(dst, raw)
+}
+
+// hasLineSeparator reports whether b holds U+2028 or U+2029, which
+// encoding/json escapes.
+func hasLineSeparator(b []byte) bool {
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == 0xE2 && b[i+1] == 0x80 && (b[i+2] == 0xA8 || b[i+2] == 0xA9) {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeString returns a scanned string's decoded bytes.
+func decodeString(raw []byte, flags strFlags) []byte {
+	if flags&strEscaped != 0 {
+		return unescape(raw)
+	}
+	return raw
+}
