@@ -1,0 +1,54 @@
+package streamgen
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestEventIsValidAndSized(t *testing.T) {
+	g := New(Options{Seed: 1, TTLShare: 0.5, ItemBytes: 1000})
+	recs := g.Batch(200)
+	ev := Event(recs)
+	var parsed struct {
+		Records []struct {
+			EventName    string
+			UserIdentity *struct{ Type, PrincipalID string } `json:"userIdentity"`
+			Dynamodb     struct {
+				SequenceNumber string
+				OldImage       json.RawMessage
+			} `json:"dynamodb"`
+		} `json:"Records"`
+	}
+	if err := json.Unmarshal(ev, &parsed); err != nil {
+		t.Fatalf("json.Unmarshal(Event): %v", err)
+	}
+	if len(parsed.Records) != len(recs) {
+		t.Fatalf("got %d records, want %d", len(parsed.Records), len(recs))
+	}
+	ttl := 0
+	for i, p := range parsed.Records {
+		r := recs[i]
+		if (p.UserIdentity != nil) != (r.Kind == TTLRemove) {
+			t.Errorf("record %d: userIdentity present = %v, want %v", i, p.UserIdentity != nil, r.Kind == TTLRemove)
+		}
+		if p.Dynamodb.SequenceNumber != r.Seq {
+			t.Errorf("record %d: SequenceNumber = %s, want %s", i, p.Dynamodb.SequenceNumber, r.Seq)
+		}
+		if i > 0 && len(r.Seq) == len(recs[i-1].Seq) && r.Seq <= recs[i-1].Seq {
+			t.Errorf("record %d: SequenceNumber %s not above %s", i, r.Seq, recs[i-1].Seq)
+		}
+		if r.Kind == TTLRemove {
+			ttl++
+			if n := len(r.OldImage); n < 950 || n > 1050 {
+				t.Errorf("record %d: image of %d bytes, want about 1000", i, n)
+			}
+		}
+	}
+	if ttl < 60 || ttl > 140 {
+		t.Errorf("got %d TTL records of 200, want about 100", ttl)
+	}
+	again := Event(New(Options{Seed: 1, TTLShare: 0.5, ItemBytes: 1000}).Batch(200))
+	if string(again) != string(ev) {
+		t.Error("same seed gave different records")
+	}
+}
