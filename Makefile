@@ -20,6 +20,9 @@ test: tools ## Run every test (race detector on), as CI does.
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
+demo: ## Run the archiver locally on the sample events in events/ (no AWS account).
+	$(GO) run ./cmd/ttl-archiver invoke events/ttl-batch.json events/mixed-batch.json events/no-old-image.json events/bad-records.json
+
 build: ## Build the command-line tool into bin/.
 	$(GO) build -o $(BIN)/ttl-archiver ./cmd/ttl-archiver
 
