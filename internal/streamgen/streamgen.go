@@ -165,11 +165,43 @@ func Event(records []Record) []byte {
 
 const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_#"
 
+// compactBelow is the item size under which items take the compact layout:
+// still every attribute type, fewer and shorter attributes.
+const compactBelow = 700
+
 // item builds an image of about size bytes with every attribute type.
 func (g *Generator) item(id string, size int) []byte {
 	var b strings.Builder
 	b.Grow(size + 256)
 	r := g.r
+	if size < compactBelow {
+		// Attributes of every type, starting from a different one on each
+		// record, until the item reaches the size: small items still mix
+		// all types across a batch.
+		attrs := []string{
+			fmt.Sprintf(`"v":{"N":"%d%018d.%02d"}`, 1+r.IntN(9), r.Uint64()%1e18, r.IntN(100)),
+			fmt.Sprintf(`"p":{"BOOL":%v}`, r.IntN(2) == 0),
+			`"n":{"NULL":true}`,
+			fmt.Sprintf(`"t":{"SS":["t%d","u"]}`, r.IntN(10)),
+			fmt.Sprintf(`"ns":{"NS":["%d","-1.5"]}`, r.IntN(100)),
+			`"b":{"B":"` + base64.StdEncoding.EncodeToString([]byte{byte(r.UintN(256)), 1, 2}) + `"}`,
+			`"bs":{"BS":["AQ==","Ag=="]}`,
+			`"m":{"M":{"c":{"S":"Köln"},"z":{"N":"5"}}}`,
+			fmt.Sprintf(`"l":{"L":[{"N":"%d"},{"S":"x"}]}`, r.IntN(9)),
+			`"s":{"S":"Zoë \\\"q\\\" \\u00e9"}`,
+		}
+		fmt.Fprintf(&b, `{"pk":{"S":"%s"},"sk":{"N":"%d"}`, id, g.n)
+		for i := range attrs {
+			if b.Len() >= size-12 {
+				break
+			}
+			b.WriteByte(',')
+			b.WriteString(attrs[(g.n+i)%len(attrs)])
+		}
+		g.pad(&b, size)
+		b.WriteByte('}')
+		return []byte(b.String())
+	}
 	fmt.Fprintf(&b, `{"pk":{"S":"%s"},"sk":{"N":"%d"}`, id, g.n)
 	fmt.Fprintf(&b, `,"status":{"S":"%s"}`, []string{"NEW", "PAID", "SHIPPED", "DELIVERED", "CANCELLED"}[r.IntN(5)])
 	fmt.Fprintf(&b, `,"total":{"N":"%d.%02d"}`, r.IntN(100000), r.IntN(100))
@@ -192,13 +224,18 @@ func (g *Generator) item(id string, size int) []byte {
 		fmt.Fprintf(&b, `{"M":{"sku":{"S":"SKU-%d"},"qty":{"N":"%d"},"price":{"N":"%d.99"}}}`, r.IntN(10000), 1+r.IntN(5), r.IntN(500))
 	}
 	b.WriteString(`]}`)
+	g.pad(&b, size)
+	b.WriteByte('}')
+	return []byte(b.String())
+}
+
+// pad adds a string attribute that brings the item to about size bytes.
+func (g *Generator) pad(b *strings.Builder, size int) {
 	if pad := size - b.Len() - 20; pad > 0 {
 		b.WriteString(`,"payload":{"S":"`)
 		for range pad {
-			b.WriteByte(letters[r.IntN(len(letters))])
+			b.WriteByte(letters[g.r.IntN(len(letters))])
 		}
 		b.WriteString(`"}`)
 	}
-	b.WriteByte('}')
-	return []byte(b.String())
 }

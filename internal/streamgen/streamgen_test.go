@@ -52,3 +52,27 @@ func TestEventIsValidAndSized(t *testing.T) {
 		t.Error("same seed gave different records")
 	}
 }
+
+func TestCompactItems(t *testing.T) {
+	recs := New(Options{Seed: 2, ItemBytes: 100}).Batch(100)
+	types := map[string]bool{}
+	for i, r := range recs {
+		var v map[string]map[string]json.RawMessage
+		if err := json.Unmarshal(r.OldImage, &v); err != nil {
+			t.Fatalf("record %d: image is not DynamoDB JSON: %v", i, err)
+		}
+		for _, av := range v {
+			for typ := range av {
+				types[typ] = true
+			}
+		}
+		if n := len(r.OldImage); n < 80 || n > 160 {
+			t.Errorf("record %d: image of %d bytes, want about 100", i, n)
+		}
+	}
+	for _, typ := range []string{"S", "N", "B", "BOOL", "NULL", "SS", "NS", "BS", "M", "L"} {
+		if !types[typ] {
+			t.Errorf("no attribute of type %s in the batch", typ)
+		}
+	}
+}
