@@ -16,7 +16,7 @@ type printFirehose struct{}
 
 func (printFirehose) PutRecordBatch(_ context.Context, in *firehose.PutRecordBatchInput, _ ...func(*firehose.Options)) (*firehose.PutRecordBatchOutput, error) {
 	for _, r := range in.Records {
-		os.Stdout.Write(r.Data)
+		_, _ = os.Stdout.Write(r.Data)
 	}
 	return &firehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(0)}, nil
 }

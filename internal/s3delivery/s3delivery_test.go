@@ -54,7 +54,7 @@ func readAll(t *testing.T, client *s3.Client) map[string][]string {
 		if err != nil {
 			t.Fatalf("read %s: %v", *o.Key, err)
 		}
-		obj.Body.Close()
+		_ = obj.Body.Close()
 		if len(body) > 0 && body[len(body)-1] != '\n' {
 			t.Errorf("object %s does not end in a newline", *o.Key)
 		}

@@ -18,7 +18,7 @@ func TestObjectsAreFiles(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	c := srv.Client()
 	ctx := context.Background()
 	key := "archive/table=Orders/dt=2025-11-23/obj.gz"

@@ -1,0 +1,309 @@
+package archivefs
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// S3API is the part of the S3 client a Source uses, with the SDK's own
+// signatures, so that *s3.Client satisfies it and tests can pass a fake.
+type S3API interface {
+	ListObjectsV2(ctx context.Context, params *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	GetObject(ctx context.Context, params *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+var _ S3API = (*s3.Client)(nil)
+
+// MaxLineBytes is the longest line a Source reads. An archive line is at
+// most one Firehose record (1,000 KiB, see AWS-FACTS.md); the margin leaves
+// room for lines written by other tools.
+const MaxLineBytes = 1536 * 1024
+
+// ErrLineTooLong is the error of a line longer than MaxLineBytes. The
+// line is skipped and reading goes on with the next one.
+var ErrLineTooLong = errors.New("line longer than 1.5 MiB")
+
+// Object is one archive object: an S3 object or a local file.
+type Object struct {
+	// Key is the S3 key, or the file's path (the location's path joined
+	// with the path below it).
+	Key  string
+	Size int64
+}
+
+// Line is one line of an object.
+type Line struct {
+	Object string // the object's Key
+	Number int    // 1 for the first line of the object
+	// Data is the line without its "\n" (nor a "\r" before it). It is only
+	// valid until the iteration goes on: copy it to keep it.
+	Data []byte
+}
+
+// LineError is an error about one line or one object, with where it is.
+type LineError struct {
+	Object string
+	Line   int // 0 when the error is about the object as a whole
+	Err    error
+}
+
+func (e *LineError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %v", e.Object, e.Err)
+	}
+	return fmt.Sprintf("%s line %d: %v", e.Object, e.Line, e.Err)
+}
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// Source reads the archive objects at a Location.
+type Source struct {
+	loc    Location
+	client S3API
+}
+
+// NewSource returns a Source for loc. client is needed for S3 locations
+// only; it may be nil for local ones.
+func NewSource(loc Location, client S3API) (*Source, error) {
+	if loc.IsS3() && client == nil {
+		return nil, fmt.Errorf("read %s: no S3 client", loc)
+	}
+	if !loc.IsS3() && loc.Path == "" {
+		return nil, fmt.Errorf("%w: empty path", ErrBadLocation)
+	}
+	return &Source{loc: loc, client: client}, nil
+}
+
+// Location returns where the source reads.
+func (s *Source) Location() Location { return s.loc }
+
+// Objects yields the source's objects in lexical order of their keys (for
+// S3, the order ListObjectsV2 returns; locally, the order of
+// filepath.WalkDir). Keys ending in "/" (folder markers) and local files
+// or directories whose name starts with "." are left out. An error ends
+// the sequence.
+func (s *Source) Objects(ctx context.Context) iter.Seq2[Object, error] {
+	if s.loc.IsS3() {
+		return s.s3Objects(ctx)
+	}
+	return s.localObjects(ctx)
+}
+
+func (s *Source) s3Objects(ctx context.Context) iter.Seq2[Object, error] {
+	return func(yield func(Object, error) bool) {
+		p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
+			Bucket: aws.String(s.loc.Bucket),
+			Prefix: aws.String(s.loc.Prefix),
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				yield(Object{}, fmt.Errorf("list %s: %w", s.loc, describeS3Error(err, "s3:ListBucket", "bucket "+s.loc.Bucket)))
+				return
+			}
+			for _, o := range page.Contents {
+				key := aws.ToString(o.Key)
+				if strings.HasSuffix(key, "/") {
+					continue
+				}
+				if !yield(Object{Key: key, Size: aws.ToInt64(o.Size)}, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// errStop ends a WalkDir early without an error.
+var errStop = errors.New("stop")
+
+func (s *Source) localObjects(ctx context.Context) iter.Seq2[Object, error] {
+	return func(yield func(Object, error) bool) {
+		root := s.loc.Path
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if path != root && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !d.Type().IsRegular() {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if !yield(Object{Key: path, Size: info.Size()}, nil) {
+				return errStop
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			yield(Object{}, fmt.Errorf("read %s: %w", root, err))
+		}
+	}
+}
+
+// gzipMagic starts every gzip stream (RFC 1952).
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// Open returns the content of obj, gunzipped when it starts with the gzip
+// magic bytes (Firehose's GZIP compression), as it is otherwise. Gzip
+// streams of several members (concatenated gzip files) are read whole.
+func (s *Source) Open(ctx context.Context, obj Object) (io.ReadCloser, error) {
+	var body io.ReadCloser
+	if s.loc.IsS3() {
+		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.loc.Bucket), Key: aws.String(obj.Key)})
+		if err != nil {
+			return nil, fmt.Errorf("get s3://%s/%s: %w", s.loc.Bucket, obj.Key, describeS3Error(err, "s3:GetObject", "s3://"+s.loc.Bucket+"/"+obj.Key))
+		}
+		body = out.Body
+	} else {
+		f, err := os.Open(obj.Key)
+		if err != nil {
+			return nil, err
+		}
+		body = f
+	}
+	br := bufio.NewReaderSize(body, 64*1024)
+	head, err := br.Peek(len(gzipMagic))
+	if err != nil && err != io.EOF {
+		_ = body.Close()
+		return nil, fmt.Errorf("read %s: %w", obj.Key, err)
+	}
+	if !bytes.Equal(head, gzipMagic) {
+		return readCloser{br, body}, nil
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		_ = body.Close()
+		return nil, fmt.Errorf("gunzip %s: %w", obj.Key, err)
+	}
+	return readCloser{zr, closers{zr, body}}, nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var errs []error
+	for _, c := range cs {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// ObjectLines yields the lines of obj after line number after (0 for
+// all), skipping empty lines. A line longer than MaxLineBytes yields a
+// *LineError wrapping ErrLineTooLong and reading goes on; any other error
+// (the object cannot be opened, read or gunzipped) is a *LineError that
+// ends the sequence. Errors are never yielded together with a line.
+func (s *Source) ObjectLines(ctx context.Context, obj Object, after int) iter.Seq2[Line, error] {
+	return func(yield func(Line, error) bool) {
+		rc, err := s.Open(ctx, obj)
+		if err != nil {
+			yield(Line{}, &LineError{Object: obj.Key, Err: err})
+			return
+		}
+		defer func() { _ = rc.Close() }()
+		r := bufio.NewReaderSize(rc, 256*1024)
+		var buf []byte
+		for n := 1; ; n++ {
+			if err := ctx.Err(); err != nil {
+				yield(Line{}, &LineError{Object: obj.Key, Line: n, Err: err})
+				return
+			}
+			line, tooLong, err := readLine(r, &buf)
+			if err != nil && (err != io.EOF || len(line) == 0 && !tooLong) {
+				if err != io.EOF {
+					yield(Line{}, &LineError{Object: obj.Key, Line: n, Err: err})
+				}
+				return
+			}
+			switch {
+			case n <= after:
+			case tooLong:
+				if !yield(Line{}, &LineError{Object: obj.Key, Line: n, Err: ErrLineTooLong}) {
+					return
+				}
+			case len(line) > 0:
+				if !yield(Line{Object: obj.Key, Number: n, Data: line}, nil) {
+					return
+				}
+			}
+			if err == io.EOF {
+				return
+			}
+		}
+	}
+}
+
+// readLine reads up to and without the next "\n" into *buf. A line over
+// MaxLineBytes is read to its end and dropped (tooLong). err is io.EOF
+// after the last line, with that line if it had no "\n".
+func readLine(r *bufio.Reader, buf *[]byte) (line []byte, tooLong bool, err error) {
+	b := (*buf)[:0]
+	for {
+		frag, err := r.ReadSlice('\n')
+		if !tooLong {
+			if len(b)+len(frag) > MaxLineBytes+1 { // +1: the "\n"
+				tooLong, b = true, b[:0]
+			} else {
+				b = append(b, frag...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		*buf = b
+		b = bytes.TrimSuffix(b, []byte("\n"))
+		b = bytes.TrimSuffix(b, []byte("\r"))
+		if tooLong {
+			b = nil
+		}
+		return b, tooLong, err
+	}
+}
+
+// Lines yields every line of every object, in order. Errors are yielded
+// as ObjectLines and Objects yield them; a consumer that goes on after an
+// error about one object gets the lines of the next.
+func (s *Source) Lines(ctx context.Context) iter.Seq2[Line, error] {
+	return func(yield func(Line, error) bool) {
+		for obj, err := range s.Objects(ctx) {
+			if err != nil {
+				yield(Line{}, err)
+				return
+			}
+			for l, err := range s.ObjectLines(ctx, obj, 0) {
+				if !yield(l, err) {
+					return
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,170 @@
+package archivefs
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+func gz(s string) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, _ = zw.Write([]byte(s))
+	_ = zw.Close()
+	return b.Bytes()
+}
+
+// collect returns "object:line:data" for every line, and the errors.
+func collect(t *testing.T, src *Source) (lines []string, errs []error) {
+	t.Helper()
+	for l, err := range src.Lines(context.Background()) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("%s:%d:%s", filepath.Base(l.Object), l.Number, l.Data))
+	}
+	return lines, errs
+}
+
+func TestLocalSource(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"dt=2025-11-23/b.gz":      gz("b1\nb2\n"),
+		"dt=2025-11-23/a.gz":      gz("a1\n\na3\r\n"),
+		"dt=2025-11-22/z":         []byte("z1\nz2"), // not gzipped, no final newline
+		"dt=2025-11-22/.hidden":   []byte("never\n"),
+		".checkpoint/x":           []byte("never\n"),
+		"dt=2025-11-24/multi.gz":  append(gz("m1\n"), gz("m2\n")...), // two gzip members
+		"dt=2025-11-24/long":      []byte("s1\n" + strings.Repeat("x", MaxLineBytes+10) + "\ns3\n"),
+		"dt=2025-11-25/broken.gz": gz("c1\n")[:12],
+		"dt=2025-11-26/last":      []byte("l1\n"),
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		_ = os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := NewSource(Location{Path: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, errs := collect(t, src)
+	want := "z:1:z1 z:2:z2 a.gz:1:a1 a.gz:3:a3 b.gz:1:b1 b.gz:2:b2 long:1:s1 long:3:s3 multi.gz:1:m1 multi.gz:2:m2 l1"
+	want = strings.Replace(want, " l1", " last:1:l1", 1)
+	if got := strings.Join(lines, " "); got != want {
+		t.Errorf("lines:\ngot  %s\nwant %s", got, want)
+	}
+	if len(errs) != 2 || !errors.Is(errs[0], ErrLineTooLong) || !strings.Contains(errs[0].Error(), "long line 2") || !strings.Contains(errs[1].Error(), "broken.gz") {
+		t.Errorf("errors: got %v, want the long line (long line 2) and the broken gzip", errs)
+	}
+
+	// ObjectLines after a line number skips the lines before.
+	var got []string
+	for l, err := range src.ObjectLines(context.Background(), Object{Key: filepath.Join(dir, "dt=2025-11-23/b.gz")}, 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d:%s", l.Number, l.Data))
+	}
+	if strings.Join(got, " ") != "2:b2" {
+		t.Errorf("ObjectLines after 1: got %v, want [2:b2]", got)
+	}
+
+	single, _ := NewSource(Location{Path: filepath.Join(dir, "dt=2025-11-22/z")}, nil)
+	if lines, _ := collect(t, single); strings.Join(lines, " ") != "z:1:z1 z:2:z2" {
+		t.Errorf("a single file: got %v", lines)
+	}
+}
+
+// pagedS3 serves objects two keys per ListObjectsV2 page.
+type pagedS3 struct {
+	objects map[string]string
+	keys    []string
+	calls   int
+	denyGet bool
+}
+
+func (p *pagedS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	p.calls++
+	start := 0
+	if in.ContinuationToken != nil {
+		_, _ = fmt.Sscan(*in.ContinuationToken, &start)
+	}
+	out := &s3.ListObjectsV2Output{}
+	for i := start; i < len(p.keys) && i < start+2; i++ {
+		out.Contents = append(out.Contents, types.Object{Key: aws.String(p.keys[i]), Size: aws.Int64(int64(len(p.objects[p.keys[i]])))})
+	}
+	if start+2 < len(p.keys) {
+		out.IsTruncated = aws.Bool(true)
+		out.NextContinuationToken = aws.String(fmt.Sprint(start + 2))
+	}
+	return out, nil
+}
+
+func (p *pagedS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	if p.denyGet {
+		return nil, &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"}
+	}
+	return &s3.GetObjectOutput{Body: io.NopCloser(strings.NewReader(p.objects[*in.Key]))}, nil
+}
+
+func TestS3Source(t *testing.T) {
+	fake := &pagedS3{objects: map[string]string{"p/a": string(gz("1\n2\n")), "p/b": "3\n", "p/c/": "", "p/d": "4\n", "p/e": string(gz("5\n"))}, keys: []string{"p/a", "p/b", "p/c/", "p/d", "p/e"}}
+	src, err := NewSource(Location{Bucket: "bk", Prefix: "p/"}, fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, errs := collect(t, src)
+	if got, want := strings.Join(lines, " "), "a:1:1 a:2:2 b:1:3 d:1:4 e:1:5"; got != want || len(errs) > 0 {
+		t.Errorf("lines: got %s (errors %v), want %s", got, errs, want)
+	}
+	if fake.calls != 3 {
+		t.Errorf("ListObjectsV2 calls: got %d, want 3 (pages of 2)", fake.calls)
+	}
+	fake.denyGet = true
+	_, errs = collect(t, src)
+	if len(errs) == 0 || !errors.Is(errs[0], ErrAccessDenied) || !strings.Contains(errs[0].Error(), "s3:GetObject on s3://bk/p/a") {
+		t.Errorf("denied GetObject: got %v, want ErrAccessDenied naming s3:GetObject and the object", errs)
+	}
+	if _, err := NewSource(Location{Bucket: "bk"}, nil); err == nil {
+		t.Errorf("NewSource of S3 without a client: got nil, want an error")
+	}
+}
+
+func FuzzObjectLines(f *testing.F) {
+	f.Add([]byte("a\nb\r\n\nc"))
+	f.Add(gz("x\ny\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "obj")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		src, _ := NewSource(Location{Path: p}, nil)
+		prev := 0
+		for l, err := range src.ObjectLines(context.Background(), Object{Key: p}, 0) {
+			if err != nil {
+				continue
+			}
+			if l.Number <= prev || len(l.Data) == 0 || bytes.ContainsAny(l.Data, "\n") {
+				t.Fatalf("line %d after %d: %q", l.Number, prev, l.Data)
+			}
+			prev = l.Number
+		}
+	})
+}

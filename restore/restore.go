@@ -1,0 +1,472 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/ttl-archiver/ttl-archiver/internal/archivefs"
+)
+
+// Options configure a restore.
+type Options struct {
+	Source *archivefs.Source
+	Filter archivefs.Filter
+	// Table is the table written to, in Region (for messages).
+	Table  string
+	Region string
+	Client DynamoDBAPI
+	// DryRun writes nothing: each item is printed to Out in DynamoDB JSON,
+	// one per line. The table is described when it can be, to check keys.
+	DryRun bool
+	// NoOverwrite never replaces an existing item: items are put one by
+	// one with a condition that no item has their key, and those that
+	// exist are counted in Report.Existing.
+	NoOverwrite bool
+	// Rate caps the items written per second (0: no cap).
+	Rate float64
+	// Concurrency is the most write calls in flight (default 4).
+	Concurrency int
+	// Hints give the types of attributes in json-format archives.
+	Hints TypeHints
+	// Checkpoint is a file where the restore records how far it got, every
+	// CheckpointEvery items (default 10,000) or CheckpointInterval
+	// (default 10 s), and from which a later run goes on. It is removed
+	// when the restore completes.
+	Checkpoint         string
+	CheckpointEvery    int
+	CheckpointInterval time.Duration
+	// Out receives dry-run items; Warn receives notices (lines left out,
+	// throttling); Progress, when not nil, receives a progress line
+	// rewritten in place (for terminals).
+	Out, Warn, Progress io.Writer
+	Backoff             Backoff
+}
+
+// Report is what a restore did.
+type Report struct {
+	Counts
+	Written  int // items put
+	Existing int // items not put because they exist (NoOverwrite)
+	// Resumed is set when a checkpoint was read; SkippedObjects is the
+	// number of objects it marked finished.
+	Resumed        bool
+	SkippedObjects int
+	// CheckpointRemoved is set when the restore completed and removed
+	// its checkpoint file.
+	CheckpointRemoved bool
+}
+
+// position is how far a restore got: doneN objects of its done list
+// finished, and in object, every line up to line.
+type position struct {
+	doneN  int
+	object string
+	line   int
+}
+
+type pendingBatch struct {
+	seq   int
+	start position // everything before the batch's first item is finished once earlier batches are
+	done  bool
+	n     int
+}
+
+type job struct {
+	seq   int
+	items []Item
+}
+
+type jobResult struct {
+	seq int
+	res batchResult
+	err error
+}
+
+// Run restores the selected items of o.Source into o.Table. It returns
+// the report and the first error that stopped it; items it could not
+// restore for reasons of their own (no item, unreadable raw records) are
+// counted in the report and described on o.Warn, and do not stop it.
+func Run(ctx context.Context, o Options) (Report, error) {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.CheckpointEvery <= 0 {
+		o.CheckpointEvery = 10000
+	}
+	if o.CheckpointInterval <= 0 {
+		o.CheckpointInterval = 10 * time.Second
+	}
+	if o.Backoff == (Backoff{}) {
+		o.Backoff = DefaultBackoff
+	}
+	if o.Warn == nil {
+		o.Warn = io.Discard
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if err := o.Filter.Check(); err != nil {
+		return Report{}, err
+	}
+	var keys []KeyAttr
+	switch {
+	case o.Client != nil:
+		var err error
+		keys, err = describeKeys(ctx, o.Client, o.Table, o.Region)
+		if err != nil {
+			if !o.DryRun {
+				return Report{}, err
+			}
+			fmt.Fprintf(o.Warn, "warning: %v: keys are not checked\n", err)
+		}
+	case !o.DryRun:
+		return Report{}, errors.New("restore: no DynamoDB client")
+	}
+	r := &run{o: o, keys: keys, sel: newSelector(o.Filter, newItemDecoder(o.Hints, keys), o.Warn)}
+	r.w = &writer{client: o.Client, table: o.Table, region: o.Region, keys: keys, noOverwrite: o.NoOverwrite,
+		limit: newLimiter(o.Rate), backoff: o.Backoff, sleep: sleepCtx,
+		warnf: func(f string, a ...any) { fmt.Fprintf(o.Warn, "notice: "+f+"\n", a...) }}
+	return r.run(ctx)
+}
+
+// run is the state of one restore. Its fields are used by the goroutine
+// of Run only; workers get jobs and answer on a channel.
+type run struct {
+	o    Options
+	keys []KeyAttr
+	sel  *selector
+	w    *writer
+	rep  Report
+
+	cp       *Checkpoint
+	prevDone map[string]bool
+	doneKeys []string // objects finished in this run, in order
+
+	cur      position
+	buf      []Item
+	bufKeys  map[string]int
+	bufStart position
+	seq      int
+	pending  []pendingBatch
+	inflight int
+	jobs     chan job
+	results  chan jobResult
+	firstErr error
+
+	savedAt      time.Time
+	writtenSaved int
+	progressAt   time.Time
+	started      time.Time
+}
+
+func (r *run) run(ctx context.Context) (Report, error) {
+	r.started = time.Now()
+	r.prevDone = map[string]bool{}
+	if r.o.Checkpoint != "" && !r.o.DryRun {
+		cp, resumed, err := loadCheckpoint(r.o.Checkpoint, r.o.Source.Location().String(), r.o.Table)
+		if err != nil {
+			return r.rep, err
+		}
+		r.cp, r.rep.Resumed = cp, resumed
+		for _, k := range cp.Done {
+			r.prevDone[k] = true
+		}
+		if resumed {
+			fmt.Fprintf(r.o.Warn, "resuming from checkpoint %s: %d objects finished, %s\n", r.o.Checkpoint, len(cp.Done), cpWhere(cp))
+		}
+	}
+	r.savedAt = time.Now()
+	r.bufKeys = map[string]int{}
+
+	if !r.o.DryRun {
+		r.jobs = make(chan job)
+		r.results = make(chan jobResult, r.o.Concurrency)
+		for range r.o.Concurrency {
+			go func() {
+				for j := range r.jobs {
+					res, err := r.w.write(ctx, j.items)
+					r.results <- jobResult{seq: j.seq, res: res, err: err}
+				}
+			}()
+		}
+	}
+
+	readErr := r.read(ctx)
+	if readErr == nil && r.firstErr == nil && ctx.Err() == nil {
+		r.flush(ctx)
+	}
+	for r.inflight > 0 {
+		r.handle(<-r.results)
+	}
+	if r.jobs != nil {
+		close(r.jobs)
+	}
+	r.progress(true)
+
+	err := r.firstErr
+	if err == nil {
+		err = readErr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	complete := err == nil && r.rep.Unreadable == 0
+	if r.cp != nil {
+		if complete {
+			if rmErr := os.Remove(r.o.Checkpoint); rmErr == nil || errors.Is(rmErr, os.ErrNotExist) {
+				r.rep.CheckpointRemoved = true
+			}
+		} else if saveErr := r.save(); saveErr != nil {
+			err = errors.Join(err, saveErr)
+		}
+	}
+	if err == nil && r.rep.Unreadable > 0 {
+		err = fmt.Errorf("%d objects could not be read to their end (see above)", r.rep.Unreadable)
+		if r.cp != nil {
+			err = fmt.Errorf("%w: run again with -checkpoint %s to retry them", err, r.o.Checkpoint)
+		}
+	}
+	r.rep.Counts = r.sel.counts
+	return r.rep, err
+}
+
+func cpWhere(cp *Checkpoint) string {
+	if cp.Object == "" {
+		return "none started"
+	}
+	return fmt.Sprintf("%s finished up to line %d", cp.Object, cp.Line)
+}
+
+// read reads every object and dispatches the selected items.
+func (r *run) read(ctx context.Context) error {
+	for obj, err := range r.o.Source.Objects(ctx) {
+		if err != nil {
+			return err
+		}
+		if r.prevDone[obj.Key] {
+			r.rep.SkippedObjects++
+			continue
+		}
+		after := 0
+		if r.cp != nil && r.cp.Object == obj.Key {
+			after = r.cp.Line
+		}
+		r.cur = position{doneN: len(r.doneKeys), object: obj.Key, line: after}
+		lost := false
+		for l, err := range r.o.Source.ObjectLines(ctx, obj, after) {
+			if err != nil {
+				if r.sel.lineErr(err) {
+					lost = true
+					break
+				}
+				continue
+			}
+			if err := r.line(ctx, l); err != nil {
+				return err
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if r.firstErr != nil {
+			return nil
+		}
+		if !lost {
+			r.sel.counts.Objects++
+			r.doneKeys = append(r.doneKeys, obj.Key)
+		}
+		r.cur = position{doneN: len(r.doneKeys)}
+	}
+	return nil
+}
+
+// line handles one line: its item joins the batch being filled.
+func (r *run) line(ctx context.Context, l archivefs.Line) error {
+	r.poll()
+	if r.firstErr != nil {
+		return r.firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	before := r.cur
+	r.cur.line = l.Number
+	it, _ := r.sel.lineItem(l)
+	if it == nil {
+		return nil
+	}
+	if len(r.keys) > 0 {
+		if err := checkKeys(it, r.keys, r.o.Table); err != nil {
+			return fmt.Errorf("%s line %d: %w", l.Object, l.Number, err)
+		}
+	}
+	if r.o.DryRun {
+		b := AppendTypedJSON(nil, it)
+		_, err := r.o.Out.Write(append(b, '\n'))
+		return err
+	}
+	if len(r.buf) == 0 {
+		r.bufStart = before
+	}
+	// One BatchWriteItem call cannot put the same key twice: the item
+	// read last replaces the earlier one.
+	k := keyString(it, r.keys)
+	if i, dup := r.bufKeys[k]; dup && k != "" {
+		r.buf[i] = it
+		return nil
+	}
+	r.bufKeys[k] = len(r.buf)
+	r.buf = append(r.buf, it)
+	if len(r.buf) == MaxBatchItems {
+		r.flush(ctx)
+	}
+	return nil
+}
+
+// keyString identifies an item's key within a batch.
+func keyString(it Item, keys []KeyAttr) string {
+	if len(keys) == 0 {
+		return ""
+	}
+	k := Item{}
+	for _, ka := range keys {
+		k[ka.Name] = it[ka.Name]
+	}
+	return string(AppendTypedJSON(nil, k))
+}
+
+// flush dispatches the batch being filled, waiting for a free worker.
+func (r *run) flush(ctx context.Context) {
+	if len(r.buf) == 0 {
+		return
+	}
+	for r.inflight >= r.o.Concurrency {
+		r.handle(<-r.results)
+	}
+	if r.firstErr != nil || ctx.Err() != nil {
+		return
+	}
+	r.seq++
+	r.pending = append(r.pending, pendingBatch{seq: r.seq, start: r.bufStart, n: len(r.buf)})
+	r.inflight++
+	r.jobs <- job{seq: r.seq, items: r.buf}
+	r.buf = nil
+	clear(r.bufKeys)
+}
+
+// poll handles the results that are in without waiting.
+func (r *run) poll() {
+	for r.inflight > 0 {
+		select {
+		case res := <-r.results:
+			r.handle(res)
+		default:
+			r.progress(false)
+			return
+		}
+	}
+	r.progress(false)
+}
+
+// handle records a finished batch and saves the checkpoint when due.
+func (r *run) handle(res jobResult) {
+	r.inflight--
+	r.rep.Written += res.res.written
+	r.rep.Existing += res.res.existing
+	if res.err != nil {
+		if r.firstErr == nil && !errors.Is(res.err, context.Canceled) {
+			r.firstErr = res.err
+		}
+		return // the batch stays pending: the checkpoint stops before it
+	}
+	for i := range r.pending {
+		if r.pending[i].seq == res.seq {
+			r.pending[i].done = true
+		}
+	}
+	for len(r.pending) > 0 && r.pending[0].done {
+		r.pending = r.pending[1:]
+	}
+	if r.cp != nil && (r.rep.Written+r.rep.Existing-r.writtenSaved >= r.o.CheckpointEvery || time.Since(r.savedAt) >= r.o.CheckpointInterval) {
+		if err := r.save(); err != nil && r.firstErr == nil {
+			r.firstErr = err
+		}
+	}
+}
+
+// safe returns the position up to which everything is finished.
+func (r *run) safe() position {
+	if len(r.pending) > 0 {
+		return r.pending[0].start
+	}
+	if len(r.buf) > 0 {
+		return r.bufStart
+	}
+	return r.cur
+}
+
+// save writes the checkpoint at the safe position.
+func (r *run) save() error {
+	p := r.safe()
+	done := make([]string, 0, len(r.prevDone)+p.doneN)
+	for k := range r.prevDone {
+		done = append(done, k)
+	}
+	done = append(done, r.doneKeys[:p.doneN]...)
+	slices.Sort(done)
+	r.cp.Done, r.cp.Object, r.cp.Line = done, p.object, p.line
+	r.savedAt, r.writtenSaved = time.Now(), r.rep.Written+r.rep.Existing
+	return r.cp.save(r.o.Checkpoint)
+}
+
+// progress rewrites the progress line, at most twice a second.
+func (r *run) progress(final bool) {
+	if r.o.Progress == nil || !final && time.Since(r.progressAt) < 500*time.Millisecond {
+		return
+	}
+	r.progressAt = time.Now()
+	secs := time.Since(r.started).Seconds()
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(r.rep.Written+r.rep.Existing) / secs
+	}
+	fmt.Fprintf(r.o.Progress, "\r%d objects, %d lines read, %d items written, %d existing, %.0f items/s ",
+		r.sel.counts.Objects, r.sel.counts.Lines, r.rep.Written, r.rep.Existing, rate)
+	if final {
+		fmt.Fprintln(r.o.Progress)
+	}
+}
+
+// WriteSummary writes what the restore did, for people.
+func (rep Report) WriteSummary(w io.Writer, dryRun bool) {
+	if rep.Resumed {
+		fmt.Fprintf(w, "resumed: %d objects finished by earlier runs were skipped\n", rep.SkippedObjects)
+	}
+	fmt.Fprintf(w, "read %d objects, %d lines: %d items selected", rep.Objects, rep.Lines, rep.Items)
+	if rep.FromRaw > 0 {
+		fmt.Fprintf(w, " (%d converted from raw stream records)", rep.FromRaw)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "left out: %d by the filter, %d duplicates, %d without an item, %d unconvertible, %d invalid lines\n",
+		rep.Filtered, rep.Duplicates, rep.NoItem, rep.Unconvertible, rep.Invalid)
+	if rep.Unreadable > 0 {
+		fmt.Fprintf(w, "objects that could not be read: %d\n", rep.Unreadable)
+	}
+	if dryRun {
+		fmt.Fprintf(w, "dry run: %d items would be written\n", rep.Items)
+		return
+	}
+	fmt.Fprintf(w, "written: %d items", rep.Written)
+	if rep.Existing > 0 {
+		fmt.Fprintf(w, "; %d items already existed and were left as they are", rep.Existing)
+	}
+	fmt.Fprintln(w)
+	if rep.CheckpointRemoved {
+		fmt.Fprintln(w, "the restore is complete: checkpoint removed")
+	}
+}
