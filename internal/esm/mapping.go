@@ -96,7 +96,7 @@ func (m Mapping) check() error {
 	case m.FunctionTimeout <= 0:
 		return fmt.Errorf("FunctionTimeout %v: want more than 0", m.FunctionTimeout)
 	case m.Concurrency < 0:
-		return fmt.Errorf("Concurrency %d: want 0 (all shards) or more", m.Concurrency)
+		return fmt.Errorf("mapping Concurrency %d: want 0 (all shards) or more", m.Concurrency)
 	case m.RetryDelay < 0:
 		return fmt.Errorf("RetryDelay %v: want 0 or more", m.RetryDelay)
 	}
