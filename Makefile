@@ -25,8 +25,16 @@ test: tools ## Run every test (race detector on), as CI does.
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-demo: ## Run the archiver locally on the sample events in events/ (no AWS account).
-	$(GO) run ./cmd/ttl-archiver invoke events/ttl-batch.json events/mixed-batch.json events/no-old-image.json events/bad-records.json
+DEMO_EVENTS := events/ttl-batch.json events/mixed-batch.json events/no-old-image.json events/all-types.json events/bad-records.json
+
+demo: ## Run the sample events through the real function into a local Firehose and S3 (no AWS account).
+	$(GO) build -o $(BIN)/ttl-archiver ./cmd/ttl-archiver
+	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $(BIN)/bootstrap ./function
+	rm -rf out/demo
+	$(BIN)/ttl-archiver invoke -v --bootstrap $(BIN)/bootstrap --out out/demo $(DEMO_EVENTS)
+	@echo
+	@echo "The Orders table's archived items (ttl-archiver cat -table Orders out/demo/buckets/ttl-archive-local):"
+	@$(BIN)/ttl-archiver cat -table Orders out/demo/buckets/ttl-archive-local
 
 build: ## Build the command-line tool into bin/.
 	$(GO) build -o $(BIN)/ttl-archiver ./cmd

@@ -146,7 +146,7 @@ func TestArchiveDelivers(t *testing.T) {
 		{"full stream batch of 10,000", 10000, 1, 400, false, 300, 25, 10000},
 		{"mixed kinds", 1000, 0.3, 400, false, 300, 0, 0},
 		{"items near 400 KB", 12, 1, 400, false, 390 * 1024, 2, 12},
-		{"packed small items", 3000, 1, 500, true, 900, 1, 5},
+		{"packed small items", 3000, 1, 500, true, 900, 1, 6},
 		{"packed items near 400 KB", 12, 1, 500, true, 390 * 1024, 2, 6},
 	}
 	for _, tt := range tests {

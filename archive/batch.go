@@ -1,8 +1,17 @@
 package archive
 
+// MaxLinesPerPackedRecord is the most lines a packed record holds: Firehose's
+// multi-record de-aggregation, which a stream partitioning packed records by
+// content needs, splits at most 500 records out of one ("Record
+// deaggregation by JSON or by delimiter is capped at 500 per record",
+// Amazon Data Firehose Developer Guide, Apply dynamic partitioning to
+// aggregated data).
+const MaxLinesPerPackedRecord = 500
+
 // fhRecord is one Firehose record: a run of whole lines, back to back in
 // the batch buffer. Unpacked, each record is one line; packed, as many
-// consecutive lines as fit in MaxRecordBytes. A line is never split.
+// consecutive lines as fit in MaxRecordBytes and MaxLinesPerPackedRecord.
+// A line is never split.
 type fhRecord struct {
 	start, end  int // span in batch.out
 	first, last int // lines[first:last]
@@ -19,7 +28,7 @@ func (b *batch) records(pack bool, dst []fhRecord) []fhRecord {
 			last := &dst[len(dst)-1]
 			// Lines are written back to back, so consecutive ones share
 			// an edge in the buffer unless an oversize record sat between.
-			if last.end == l.start && last.last == i && l.end-last.start <= MaxRecordBytes {
+			if last.end == l.start && last.last == i && l.end-last.start <= MaxRecordBytes && i+1-last.first <= MaxLinesPerPackedRecord {
 				last.end = l.end
 				last.last = i + 1
 				continue

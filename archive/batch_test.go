@@ -77,7 +77,8 @@ func TestRecordsPacked(t *testing.T) {
 		{"small lines share a record", repeat(10, 1000), []int{10}},
 		{"record limit", repeat(3, 400*1024), []int{2, 1}},
 		{"a line at the limit stands alone", []int{100, MaxRecordBytes, 100}, []int{1, 1, 1}},
-		{"thousand small lines", repeat(2000, 1024), []int{1000, 1000}},
+		{"at most 500 lines a record", repeat(2000, 100), []int{500, 500, 500, 500}},
+		{"thousand 1 KiB lines", repeat(1001, 1024), []int{500, 500, 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -193,6 +193,11 @@ func errorRecord(code string, err error, data []byte) []byte {
 	return append(b, '\n')
 }
 
+// maxSubRecords is the most records Firehose's de-aggregation splits out of
+// one record ("capped at 500 per record"); the stand-in refuses more, so that
+// a producer packing more fails tests instead of losing data in the cloud.
+const maxSubRecords = 500
+
 // splitJSON splits a record into the JSON objects it holds, one after
 // another (with or without white space between), as Firehose's JSON
 // de-aggregation does.
@@ -209,6 +214,9 @@ func splitJSON(rec []byte) ([][]byte, error) {
 			return nil, fmt.Errorf("de-aggregate JSON: %w", err)
 		}
 		out = append(out, v)
+		if len(out) > maxSubRecords {
+			return nil, fmt.Errorf("de-aggregate JSON: more than %d records in one", maxSubRecords)
+		}
 	}
 	if len(out) == 0 {
 		return nil, errors.New("de-aggregate JSON: empty record")

@@ -225,3 +225,23 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestDeliverRefusesMoreThan500Lines(t *testing.T) {
+	srv := startS3(t)
+	d, err := New(Config{StreamName: "s", Bucket: "archive", Prefix: "t=!{partitionKeyFromQuery:table}/",
+		ErrorOutputPrefix: "errors/", DynamicPartitioning: true, PartitionQuery: query, Deaggregate: true, AppendDelimiter: true}, srv.Client())
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	packed := bytes.Repeat(line("A", "2025-01-01T00:00:00Z", "1"), 501)
+	if err := d.Deliver(context.Background(), "s", [][]byte{packed}); err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	if err := d.Flush(context.Background()); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	objs := d.Objects()
+	if len(objs) != 1 || !objs[0].Error || objs[0].Records != 1 {
+		t.Errorf("objects = %+v, want the whole record once in the error output", objs)
+	}
+}

@@ -1,0 +1,161 @@
+// Package local runs the AWS side of the archiver on this machine: a
+// Firehose stand-in on loopback that delivers into an S3 API on loopback
+// (objects kept as files), configured from template.yaml, so that local
+// objects land under the same prefixes, compressed and partitioned as the
+// deployed stack's. The CLI, the end-to-end tests, the soak and the
+// benchmarks all start it here.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/firehose"
+
+	ttlarchiver "github.com/ttl-archiver/ttl-archiver"
+	"github.com/ttl-archiver/ttl-archiver/internal/firehoselocal"
+	"github.com/ttl-archiver/ttl-archiver/internal/s3delivery"
+	"github.com/ttl-archiver/ttl-archiver/internal/s3local"
+	"github.com/ttl-archiver/ttl-archiver/internal/samtemplate"
+)
+
+// Names of the local resources.
+const (
+	Stream = "ttl-archive-local"
+	Bucket = "ttl-archive-local"
+	Region = s3local.Region
+)
+
+// Options configure a Stack.
+type Options struct {
+	// Dir holds the S3 data: objects are files under Dir/buckets/<Bucket>/.
+	Dir string
+	// Template is the SAM template's text; the built-in template.yaml when nil.
+	Template []byte
+	// Params override the template's parameter defaults.
+	Params map[string]string
+	// Faults, when set, are injected into Firehose calls.
+	Faults firehoselocal.FaultFunc
+	// Sink, when set, receives the accepted records instead of S3 delivery
+	// (benchmarks use firehoselocal.Discard).
+	Sink firehoselocal.Sink
+}
+
+// Stack is a running local Firehose stream and S3 bucket.
+type Stack struct {
+	S3       *s3local.Server
+	Firehose *firehoselocal.Server
+	Delivery *s3delivery.Delivery
+	Config   samtemplate.DeliveryConfig
+}
+
+// Start starts the stack.
+func Start(o Options) (*Stack, error) {
+	text := o.Template
+	if text == nil {
+		text = ttlarchiver.Template
+	}
+	t, err := samtemplate.Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("local: read template: %w", err)
+	}
+	dc, err := samtemplate.FirehoseDelivery(t, o.Params)
+	if err != nil {
+		return nil, fmt.Errorf("local: Firehose delivery in template: %w", err)
+	}
+	cfg, err := DeliveryFromTemplate(dc)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Config: dc}
+	sink := o.Sink
+	if sink == nil {
+		if s.S3, err = s3local.Start(o.Dir, Bucket); err != nil {
+			return nil, err
+		}
+		if s.Delivery, err = s3delivery.New(cfg, s.S3.Client()); err != nil {
+			_ = s.S3.Close()
+			return nil, err
+		}
+		sink = s.Delivery
+	}
+	opts := []firehoselocal.Option{firehoselocal.WithStream(Stream, sink)}
+	if o.Faults != nil {
+		opts = append(opts, firehoselocal.WithFaults(o.Faults))
+	}
+	s.Firehose = firehoselocal.New(opts...)
+	if err := s.Firehose.Start(); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// DeliveryFromTemplate turns the template's delivery settings into the
+// local delivery's configuration.
+func DeliveryFromTemplate(dc samtemplate.DeliveryConfig) (s3delivery.Config, error) {
+	if dc.RecordDeAggregation && dc.DeAggregationType != "JSON" {
+		return s3delivery.Config{}, fmt.Errorf("local: de-aggregation type %q is not supported: want JSON", dc.DeAggregationType)
+	}
+	return s3delivery.Config{
+		StreamName:          Stream,
+		Bucket:              Bucket,
+		Prefix:              dc.Prefix,
+		ErrorOutputPrefix:   dc.ErrorOutputPrefix,
+		Compression:         dc.CompressionFormat,
+		BufferBytes:         dc.BufferSizeMiB << 20,
+		DynamicPartitioning: dc.DynamicPartitioning,
+		PartitionQuery:      dc.MetadataExtractionQuery,
+		Deaggregate:         dc.RecordDeAggregation,
+		AppendDelimiter:     dc.AppendDelimiterToRecord,
+	}, nil
+}
+
+// credentialsEnv are fixed credentials: the stand-ins check the shape of
+// SigV4 signatures, not the keys.
+var credentialsEnv = []string{"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_SESSION_TOKEN="}
+
+// FunctionEnv is the environment the function needs to send to the local
+// stream, on top of its own settings.
+func (s *Stack) FunctionEnv() []string {
+	return append([]string{
+		"FIREHOSE_STREAM_NAME=" + Stream,
+		"AWS_REGION=" + Region,
+		"AWS_ENDPOINT_URL_FIREHOSE=" + s.Firehose.URL(),
+		"AWS_EC2_METADATA_DISABLED=true",
+	}, credentialsEnv...)
+}
+
+// FirehoseClient returns an SDK client for the local stream.
+func (s *Stack) FirehoseClient() *firehose.Client {
+	return firehose.New(firehose.Options{
+		Region:       Region,
+		BaseEndpoint: aws.String(s.Firehose.URL()),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+}
+
+// Flush writes what the delivery still buffers, as Firehose does when its
+// buffering interval ends.
+func (s *Stack) Flush(ctx context.Context) error {
+	if s.Delivery == nil {
+		return nil
+	}
+	return s.Delivery.Flush(ctx)
+}
+
+// Close stops the servers (after flushing).
+func (s *Stack) Close() error {
+	var errs []error
+	if s.Firehose != nil {
+		errs = append(errs, s.Firehose.Close())
+	}
+	errs = append(errs, s.Flush(context.Background()))
+	if s.S3 != nil {
+		errs = append(errs, s.S3.Close())
+	}
+	return errors.Join(errs...)
+}

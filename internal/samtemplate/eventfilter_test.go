@@ -1,0 +1,137 @@
+package samtemplate_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/ttl-archiver/ttl-archiver/internal/samtemplate"
+)
+
+func TestFilterPatternMatch(t *testing.T) {
+	cases := []struct {
+		name, pattern, record string
+		want                  bool
+	}{
+		{"exact string", `{"a":["x"]}`, `{"a":"x"}`, true},
+		{"case-sensitive", `{"a":["x"]}`, `{"a":"X"}`, false},
+		{"any of the list", `{"a":["x","y"]}`, `{"a":"y"}`, true},
+		{"absent field", `{"a":["x"]}`, `{"b":"x"}`, false},
+		{"all fields (AND)", `{"a":["x"],"b":["y"]}`, `{"a":"x","b":"z"}`, false},
+		{"extra record fields", `{"a":["x"]}`, `{"a":"x","b":"y"}`, true},
+		{"nested object", `{"o":{"t":["S"],"p":["d"]}}`, `{"o":{"t":"S","p":"d","q":1}}`, true},
+		{"nested mismatch", `{"o":{"t":["S"],"p":["d"]}}`, `{"o":{"t":"S","p":"e"}}`, false},
+		{"nested, record not an object", `{"o":{"t":["S"]}}`, `{"o":"S"}`, false},
+		{"nested, absent", `{"o":{"t":["S"]}}`, `{}`, false},
+		{"string vs number", `{"a":["1"]}`, `{"a":1}`, false},
+		{"number", `{"a":[1.0]}`, `{"a":1}`, true},
+		{"big number exact", `{"a":[12345678901234567890]}`, `{"a":12345678901234567891}`, false},
+		{"null", `{"a":[null]}`, `{"a":null}`, true},
+		{"null vs absent", `{"a":[null]}`, `{}`, false},
+		{"boolean", `{"a":[true]}`, `{"a":true}`, true},
+		{"record list, element matches", `{"a":["x"]}`, `{"a":["w","x"]}`, true},
+		{"record list, none matches", `{"a":["x"]}`, `{"a":["w"]}`, false},
+		{"prefix", `{"a":[{"prefix":"arn:aws:dynamodb"}]}`, `{"a":"arn:aws:dynamodb:eu-west-1"}`, true},
+		{"suffix", `{"a":[{"suffix":".json"}]}`, `{"a":"x.jsonl"}`, false},
+		{"equals-ignore-case", `{"a":[{"equals-ignore-case":"SERVICE"}]}`, `{"a":"service"}`, true},
+		{"anything-but", `{"a":[{"anything-but":["INSERT","MODIFY"]}]}`, `{"a":"REMOVE"}`, true},
+		{"anything-but excluded", `{"a":[{"anything-but":"REMOVE"}]}`, `{"a":"REMOVE"}`, false},
+		{"anything-but absent", `{"a":[{"anything-but":"REMOVE"}]}`, `{}`, false},
+		{"exists", `{"a":[{"exists":true}]}`, `{"a":{"b":1}}`, true},
+		{"exists false", `{"a":[{"exists":false}]}`, `{}`, true},
+		{"exists false, present", `{"a":[{"exists":false}]}`, `{"a":1}`, false},
+		{"numeric range", `{"n":[{"numeric":[">",0,"<=",5]}]}`, `{"n":5}`, true},
+		{"numeric out of range", `{"n":[{"numeric":[">",0,"<=",5]}]}`, `{"n":5.5}`, false},
+		{"numeric on a string", `{"n":[{"numeric":["=",5]}]}`, `{"n":"5"}`, false},
+		{"TTL delete", ttlPattern, `{"eventName":"REMOVE","userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"}}`, true},
+		{"user delete", ttlPattern, `{"eventName":"REMOVE"}`, false},
+		{"lower-case service", ttlPattern, `{"eventName":"REMOVE","userIdentity":{"type":"service","principalId":"dynamodb.amazonaws.com"}}`, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := samtemplate.ParseFilterPattern(c.pattern)
+			if err != nil {
+				t.Fatalf("ParseFilterPattern(%s): %v", c.pattern, err)
+			}
+			got, err := p.MatchJSON([]byte(c.record))
+			if err != nil {
+				t.Fatalf("MatchJSON(%s): %v", c.record, err)
+			}
+			if got != c.want {
+				t.Errorf("pattern %s on %s = %v, want %v", c.pattern, c.record, got, c.want)
+			}
+		})
+	}
+}
+
+func TestParseFilterPatternRejects(t *testing.T) {
+	for _, p := range []string{
+		``,
+		`[]`,
+		`{}`,
+		`{"a":"x"}`,          // leaf values must be lists
+		`{"a":[]}`,           // matches nothing
+		`{"a":{}}`,           // empty object
+		`{"a":[{"wild":1}]}`, // unknown operator
+		`{"a":[{"prefix":1}]}`,
+		`{"a":[{"prefix":"a","suffix":"b"}]}`,
+		`{"a":[{"numeric":[">"]}]}`,
+		`{"a":[{"numeric":["~",1]}]}`,
+		`{"a":[{"exists":"yes"}]}`,
+		`{"a":[["x"]]}`,
+		`{"a":["x"]} {"b":["y"]}`,
+	} {
+		if _, err := samtemplate.ParseFilterPattern(p); !errors.Is(err, samtemplate.ErrFilterPattern) {
+			t.Errorf("ParseFilterPattern(%q) = %v, want ErrFilterPattern", p, err)
+		}
+	}
+}
+
+func TestMappingFilters(t *testing.T) {
+	ok := map[string]any{"FilterCriteria": map[string]any{"Filters": []any{
+		map[string]any{"Pattern": `{"a":["x"]}`},
+		map[string]any{"Pattern": `{"b":["y"]}`},
+	}}}
+	fs, err := samtemplate.MappingFilters(ok)
+	if err != nil || len(fs) != 2 {
+		t.Fatalf("MappingFilters = %v, %v", fs, err)
+	}
+	if !samtemplate.MatchAny(fs, map[string]any{"b": "y"}) || samtemplate.MatchAny(fs, map[string]any{"c": "z"}) {
+		t.Error("MatchAny does not OR the filters")
+	}
+	if fs, err := samtemplate.MappingFilters(map[string]any{}); err != nil || fs != nil {
+		t.Errorf("no FilterCriteria: %v, %v; want none", fs, err)
+	}
+	sixFilters := make([]any, 6)
+	for i := range sixFilters {
+		sixFilters[i] = map[string]any{"Pattern": `{"a":["x"]}`}
+	}
+	for name, props := range map[string]map[string]any{
+		"no filters":         {"FilterCriteria": map[string]any{}},
+		"six filters":        {"FilterCriteria": map[string]any{"Filters": sixFilters}},
+		"pattern not string": {"FilterCriteria": map[string]any{"Filters": []any{map[string]any{"Pattern": map[string]any{"Fn::Sub": "x"}}}}},
+		"bad pattern":        {"FilterCriteria": map[string]any{"Filters": []any{map[string]any{"Pattern": `{"a":"x"}`}}}},
+	} {
+		if _, err := samtemplate.MappingFilters(props); !errors.Is(err, samtemplate.ErrFilterPattern) {
+			t.Errorf("%s: MappingFilters = %v, want ErrFilterPattern", name, err)
+		}
+	}
+}
+
+func FuzzFilterPattern(f *testing.F) {
+	f.Add(ttlPattern, `{"eventName":"REMOVE","userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"}}`)
+	f.Add(`{"a":[{"numeric":[">",0]}],"b":{"c":[null,1,"x"]}}`, `{"a":[1,2],"b":{"c":null}}`)
+	f.Add(`{"a":[{"anything-but":["x"]}]}`, `{"a":"y"}`)
+	f.Fuzz(func(t *testing.T, pattern, record string) {
+		p, err := samtemplate.ParseFilterPattern(pattern)
+		if err != nil {
+			return
+		}
+		first, err := p.MatchJSON([]byte(record))
+		if err != nil {
+			return
+		}
+		if again, _ := p.MatchJSON([]byte(record)); again != first {
+			t.Fatalf("match is not deterministic for %s on %s", pattern, record)
+		}
+	})
+}
