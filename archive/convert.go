@@ -31,9 +31,10 @@ func (f Format) String() string {
 }
 
 // maxTypedDepth bounds the nesting of typed values (M and L) a converter
-// follows. DynamoDB allows 32; the bound keeps every convertible image
-// within the scanner's own depth limit, so that a record the converter
-// rejects can always be skipped.
+// follows, so that hostile input cannot exhaust the stack (the converter
+// recurses once per level). DynamoDB allows 32. A deeper image is a
+// conversion error: the record is archived raw (scanner.skip passes over
+// JSON of any depth).
 const maxTypedDepth = 60
 
 // ConversionError says why an image could not be converted. The record is

@@ -207,82 +207,97 @@ func (s *scanner) literal(word string) error {
 	return nil
 }
 
-// maxDepth bounds nesting while skipping or converting, far above
-// DynamoDB's own limit of 32 levels, so hostile input cannot exhaust the stack.
-const maxDepth = 128
-
-// skip validates and passes over one value.
-func (s *scanner) skip() error { return s.skipDepth(0) }
-
-func (s *scanner) skipDepth(depth int) error {
-	if depth > maxDepth {
-		return s.errorf("nesting deeper than %d", maxDepth)
-	}
-	switch s.peek() {
-	case '"':
-		_, _, err := s.str()
-		return err
-	case '{':
-		s.pos++
-		if s.peek() == '}' {
-			s.pos++
-			return nil
-		}
-		for {
+// skip validates and passes over one value. It keeps the open arrays and
+// objects on a stack of its own instead of recursing, so that nesting is
+// bounded only by the payload's size (6 MB at most) and costs no call
+// stack: any valid JSON can be passed over, however deep. A record the
+// converter rejects, an image nested deeper than maxTypedDepth among them,
+// is therefore archived raw instead of failing the batch.
+func (s *scanner) skip() error {
+	var buf [32]byte
+	open := buf[:0] // '{' or '[' for each array or object being passed over
+	for {
+		// A value.
+		switch s.peek() {
+		case '"':
 			if _, _, err := s.str(); err != nil {
 				return err
 			}
-			if err := s.expect(':'); err != nil {
+		case '{':
+			s.pos++
+			if s.peek() == '}' {
+				s.pos++
+				break
+			}
+			if err := s.memberName(); err != nil {
 				return err
 			}
-			if err := s.skipDepth(depth + 1); err != nil {
+			open = append(open, '{')
+			continue
+		case '[':
+			s.pos++
+			if s.peek() == ']' {
+				s.pos++
+				break
+			}
+			open = append(open, '[')
+			continue
+		case 't':
+			if err := s.literal("true"); err != nil {
 				return err
 			}
-			switch s.peek() {
-			case ',':
-				s.pos++
-			case '}':
-				s.pos++
+		case 'f':
+			if err := s.literal("false"); err != nil {
+				return err
+			}
+		case 'n':
+			if err := s.literal("null"); err != nil {
+				return err
+			}
+		case 0:
+			if s.pos >= len(s.data) {
+				return s.errorf("unexpected end of input")
+			}
+			return s.errorf("unexpected byte 0x00")
+		default:
+			if _, err := s.number(); err != nil {
+				return err
+			}
+		}
+		// After a value: close what ends here, up to the next value.
+		for {
+			if len(open) == 0 {
 				return nil
-			default:
+			}
+			top := open[len(open)-1]
+			c := s.peek()
+			if c == ',' {
+				s.pos++
+				if top == '{' {
+					if err := s.memberName(); err != nil {
+						return err
+					}
+				}
+				break
+			}
+			if top == '{' && c != '}' {
 				return s.errorf("want , or } in object")
 			}
-		}
-	case '[':
-		s.pos++
-		if s.peek() == ']' {
-			s.pos++
-			return nil
-		}
-		for {
-			if err := s.skipDepth(depth + 1); err != nil {
-				return err
-			}
-			switch s.peek() {
-			case ',':
-				s.pos++
-			case ']':
-				s.pos++
-				return nil
-			default:
+			if top == '[' && c != ']' {
 				return s.errorf("want , or ] in array")
 			}
+			s.pos++
+			open = open[:len(open)-1]
 		}
-	case 't':
-		return s.literal("true")
-	case 'f':
-		return s.literal("false")
-	case 'n':
-		return s.literal("null")
-	case 0:
-		if s.pos >= len(s.data) {
-			return s.errorf("unexpected end of input")
-		}
-		return s.errorf("unexpected byte 0x00")
-	default:
-		_, err := s.number()
+	}
+}
+
+// memberName passes over an object member's name and the colon after it.
+func (s *scanner) memberName() error {
+	if _, _, err := s.str(); err != nil {
 		return err
 	}
+	return s.expect(':')
 }
 
 // object iterates over the members of an object, calling fn with each
