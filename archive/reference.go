@@ -34,7 +34,7 @@ func ReferenceConvertImage(image []byte, f Format) ([]byte, error) {
 	}
 	var v any
 	if f == FormatDynamoDBJSON {
-		v = typedJSON(&types.AttributeValueMemberM{Value: m}).(map[string]any)["M"]
+		v = TypedJSON(&types.AttributeValueMemberM{Value: m})["M"]
 	} else {
 		var out map[string]any
 		dec := attributevalue.NewDecoder(func(o *attributevalue.DecoderOptions) { o.UseNumber = true })
@@ -244,16 +244,18 @@ func plainJSON(v any) any {
 	return v
 }
 
-// typedJSON turns an attribute value into Go values that encoding/json
-// writes as DynamoDB JSON.
-func typedJSON(av types.AttributeValue) any {
+// TypedJSON returns an attribute value as Go values that encoding/json
+// writes as DynamoDB JSON: {"S":"..."}, {"N":"..."}, {"B":"<base64>"}, ...,
+// map keys sorted. An empty binary value is written as "" (not null). A
+// member type the SDK may add later is written as null.
+func TypedJSON(av types.AttributeValue) map[string]any {
 	switch v := av.(type) {
 	case *types.AttributeValueMemberS:
 		return map[string]any{"S": v.Value}
 	case *types.AttributeValueMemberN:
 		return map[string]any{"N": v.Value}
 	case *types.AttributeValueMemberB:
-		return map[string]any{"B": v.Value}
+		return map[string]any{"B": nonNilBytes(v.Value)}
 	case *types.AttributeValueMemberBOOL:
 		return map[string]any{"BOOL": v.Value}
 	case *types.AttributeValueMemberNULL:
@@ -267,15 +269,22 @@ func typedJSON(av types.AttributeValue) any {
 	case *types.AttributeValueMemberL:
 		l := make([]any, len(v.Value))
 		for i, e := range v.Value {
-			l[i] = typedJSON(e)
+			l[i] = TypedJSON(e)
 		}
 		return map[string]any{"L": l}
 	case *types.AttributeValueMemberM:
 		m := make(map[string]any, len(v.Value))
 		for k, e := range v.Value {
-			m[k] = typedJSON(e)
+			m[k] = TypedJSON(e)
 		}
 		return map[string]any{"M": m}
 	}
-	panic(fmt.Sprintf("archive: unexpected attribute value %T", av))
+	return nil
+}
+
+func nonNilBytes(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }

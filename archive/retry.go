@@ -24,8 +24,9 @@ type Backoff struct {
 // DefaultBackoff is used unless WithBackoff says otherwise.
 var DefaultBackoff = Backoff{Base: 50 * time.Millisecond, Max: 2 * time.Second, AttemptsWithoutDeadline: 10}
 
-// delay returns the sleep before the given retry (1 for the first retry).
-func (p Backoff) delay(retry int) time.Duration {
+// Delay returns a random sleep before the given retry (1 for the first):
+// full jitter over min(Max, Base*2^(retry-1)).
+func (p Backoff) Delay(retry int) time.Duration {
 	d := p.Max
 	if retry < 31 {
 		if e := p.Base << (retry - 1); e > 0 && e < d {

@@ -71,7 +71,7 @@ func (d *delivery) send(ctx context.Context, c call) {
 			if !hasDeadline && attempt > policy.AttemptsWithoutDeadline {
 				break
 			}
-			wait := policy.delay(attempt - 1)
+			wait := policy.Delay(attempt - 1)
 			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 				break
 			}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ttl-archiver/ttl-archiver/archive"
 )
 
 // Item is a DynamoDB item.
@@ -145,51 +147,8 @@ func decodeTypedValue(raw json.RawMessage, path string, depth int) (types.Attrib
 // AppendTypedJSON appends the item in DynamoDB JSON, attribute names
 // sorted, with no newline in it.
 func AppendTypedJSON(dst []byte, item Item) []byte {
-	b, _ := json.Marshal(typedJSON(&types.AttributeValueMemberM{Value: item})["M"]) // plain values cannot fail to marshal
+	b, _ := json.Marshal(archive.TypedJSON(&types.AttributeValueMemberM{Value: item})["M"]) // plain values cannot fail to marshal
 	return append(dst, b...)
-}
-
-// typedJSON returns av as Go values that encoding/json writes as
-// DynamoDB JSON (maps are written with sorted keys, []byte as base64).
-func typedJSON(av types.AttributeValue) map[string]any {
-	switch v := av.(type) {
-	case *types.AttributeValueMemberS:
-		return map[string]any{"S": v.Value}
-	case *types.AttributeValueMemberN:
-		return map[string]any{"N": v.Value}
-	case *types.AttributeValueMemberB:
-		return map[string]any{"B": nonNil(v.Value)}
-	case *types.AttributeValueMemberSS:
-		return map[string]any{"SS": v.Value}
-	case *types.AttributeValueMemberNS:
-		return map[string]any{"NS": v.Value}
-	case *types.AttributeValueMemberBS:
-		return map[string]any{"BS": v.Value}
-	case *types.AttributeValueMemberBOOL:
-		return map[string]any{"BOOL": v.Value}
-	case *types.AttributeValueMemberNULL:
-		return map[string]any{"NULL": true}
-	case *types.AttributeValueMemberL:
-		l := make([]any, len(v.Value))
-		for i, e := range v.Value {
-			l[i] = typedJSON(e)
-		}
-		return map[string]any{"L": l}
-	case *types.AttributeValueMemberM:
-		m := make(map[string]any, len(v.Value))
-		for k, e := range v.Value {
-			m[k] = typedJSON(e)
-		}
-		return map[string]any{"M": m}
-	}
-	return map[string]any{"NULL": true}
-}
-
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
 }
 
 // decodePlainItem reads an item in the archive's plain JSON: strings,

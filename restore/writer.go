@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -12,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/ttl-archiver/ttl-archiver/archive"
 )
 
 // MaxBatchItems is the most put requests one BatchWriteItem call takes
@@ -32,16 +33,7 @@ type Backoff struct {
 var DefaultBackoff = Backoff{Base: 50 * time.Millisecond, Max: 5 * time.Second, Attempts: 12}
 
 func (b Backoff) delay(retry int) time.Duration {
-	d := b.Max
-	if retry < 31 {
-		if e := b.Base << (retry - 1); e > 0 && e < d {
-			d = e
-		}
-	}
-	if d <= 0 {
-		return 0
-	}
-	return rand.N(d + 1)
+	return archive.Backoff{Base: b.Base, Max: b.Max}.Delay(retry)
 }
 
 // ErrThrottled is returned when DynamoDB kept throttling or leaving items
