@@ -25,6 +25,36 @@ test: tools ## Run every test (race detector on), as CI does.
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
+# The short soak runs inside `make test`; this is the long one the README
+# quotes: a million TTL items over 8 shards with every fault mixed in.
+SOAK_ITEMS ?= 1000000
+soak: ## Long soak under faults (1M TTL items, 8 shards, ~5 min); report in out/soak/report.json.
+	mkdir -p out/soak
+	$(GO) test -count=1 -run '^TestSoakLong$$' -timeout 30m -v ./internal/soak -soak.items=$(SOAK_ITEMS) -soak.report=$(CURDIR)/out/soak/report.json
+
+# Every fuzz target, each for FUZZTIME; a crasher lands in that package's
+# testdata/fuzz and fails `make test` from then on.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	./archive:FuzzConvertImage ./archive:FuzzArchivePayload \
+	./restore:FuzzDecodeTypedItem ./internal/runtimeapi:FuzzParseFunctionError \
+	./internal/firehoselocal:FuzzDecodeInput ./internal/firehoselocal:FuzzCheckAuth \
+	./internal/esm:FuzzParseResponse ./internal/samtemplate:FuzzFilterPattern \
+	./internal/samtemplate:FuzzParse ./internal/archivefs:FuzzKeyValues \
+	./internal/archivefs:FuzzObjectLines
+fuzz: ## Run each fuzz target for FUZZTIME (default 30s).
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t%%:*} $${t##*:}"; \
+		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
+
+# Benchmarks: the Go benchmarks of archive/, then the whole-function
+# measurements, into BENCHMARKS.md and the plots in docs/ (~3 min).
+bench: ## Measure speed, memory, start-up and the Firehose bill; writes BENCHMARKS.md.
+	mkdir -p out/bench
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./archive | tee out/bench/archive.txt
+	$(GO) run ./internal/bench/cmd/benchreport -o BENCHMARKS.md -docs docs -gobench out/bench/archive.txt -costs out/bench/costs.md
+
 DEMO_EVENTS := events/ttl-batch.json events/mixed-batch.json events/no-old-image.json events/all-types.json events/bad-records.json
 
 demo: ## Run the sample events through the real function into a local Firehose and S3 (no AWS account).

@@ -94,3 +94,25 @@ func ModuleRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// RunWithBootstrap is a TestMain body for packages whose tests run the
+// real function: it builds ./function for this machine into a temporary
+// folder, stores its path in *bootstrap, runs the tests and removes the
+// folder. It returns the exit code for os.Exit.
+func RunWithBootstrap(m interface{ Run() int }, bootstrap *string) int {
+	dir, err := os.MkdirTemp("", "ttl-archiver-bootstrap")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	root, err := ModuleRoot()
+	if err == nil {
+		*bootstrap, err = BuildBootstrap(context.Background(), root, dir)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}

@@ -1,0 +1,264 @@
+package soak
+
+import (
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/ttl-archiver/ttl-archiver/internal/esm"
+	"github.com/ttl-archiver/ttl-archiver/internal/samtemplate"
+	"github.com/ttl-archiver/ttl-archiver/internal/streamgen"
+)
+
+// Workload shapes the generated stream: how many shards, how many TTL
+// deletions, what else is mixed in and how large the items are.
+type Workload struct {
+	Seed uint64
+	// Tables are the source tables; shard i belongs to Tables[i%len(Tables)]
+	// (one stream, and one event source mapping, per table). Default
+	// ["Orders"].
+	Tables []string
+	// Shards is the number of stream shards, over all tables (default 2).
+	Shards int
+	// TTLItems is the number of TTL deletions to generate, spread evenly over
+	// the shards (default 1000).
+	TTLItems int
+	// TTLShare is the share of TTL deletions among the records (default
+	// 0.7); the rest are inserts, modifies and deletes by users, in equal
+	// parts.
+	TTLShare float64
+	// ItemBytes to MaxItemBytes is the size range of ordinary items (DynamoDB
+	// JSON), chosen uniformly (default 300 to 2,000).
+	ItemBytes, MaxItemBytes int
+	// LargeShare is the share of records whose item is large, LargeBytes to
+	// MaxLargeBytes (default 0.002 of items between 64 KB and 400 KB, the
+	// largest item DynamoDB stores).
+	LargeShare                float64
+	LargeBytes, MaxLargeBytes int
+	// Days spreads the shards' deletion times over this many days, so that
+	// the archive is partitioned by several dates (default 2).
+	Days int
+}
+
+func (w Workload) withDefaults() Workload {
+	if len(w.Tables) == 0 {
+		w.Tables = []string{"Orders"}
+	}
+	if w.Shards == 0 {
+		w.Shards = 2
+	}
+	if w.TTLItems == 0 {
+		w.TTLItems = 1000
+	}
+	if w.TTLShare == 0 {
+		w.TTLShare = 0.7
+	}
+	if w.ItemBytes == 0 {
+		w.ItemBytes = 300
+	}
+	if w.MaxItemBytes == 0 {
+		w.MaxItemBytes = 2000
+	}
+	if w.LargeShare == 0 {
+		w.LargeShare = 0.002
+	}
+	if w.LargeBytes == 0 {
+		w.LargeBytes = 64 << 10
+	}
+	if w.MaxLargeBytes == 0 {
+		w.MaxLargeBytes = MaxItemBytes
+	}
+	if w.Days == 0 {
+		w.Days = 2
+	}
+	return w
+}
+
+// MaxItemBytes is the largest item DynamoDB stores (400 KB, AWS-FACTS.md).
+const MaxItemBytes = 400 * 1000
+
+// startTime is the first deletion time of the generated streams
+// (2025-11-23T00:00:00Z, streamgen's default).
+const startTime = 1763856000
+
+// Record kinds as the soak tracks them.
+type kind = streamgen.Kind
+
+// eventKey is a stream record's eventID: the key archive lines carry for
+// de-duplication. Generated ids are 32 hex digits.
+type eventKey [16]byte
+
+func parseEventKey(s string) (eventKey, bool) {
+	var k eventKey
+	if len(s) != 32 {
+		return k, false
+	}
+	_, err := hex.Decode(k[:], []byte(s))
+	return k, err == nil
+}
+
+// item is what the soak remembers of one generated record.
+type item struct {
+	kind    kind
+	table   int32 // index in Workload.Tables
+	shard   int32
+	index   int32 // position in its shard
+	seq     string
+	created int64
+	// keys and image are kept for the records whose archived content is
+	// checked in full (see Options.CheckContentEvery); nil otherwise.
+	keys, image []byte
+
+	archived  int32 // lines found in the archive
+	inFailure int32 // times found in an on-failure payload
+}
+
+// stream is a generated workload: the shards, and what each record is.
+type stream struct {
+	w      Workload
+	tables []tableStream
+	items  map[eventKey]*item
+	ttl    int
+	large  int
+	bytes  int64
+}
+
+// tableStream is the shards of one table's stream.
+type tableStream struct {
+	name   string
+	arn    string
+	shards []esm.Shard
+	ids    []int // shard numbers (over all tables), parallel to shards
+}
+
+// streamARN is the ARN streamgen writes for a table.
+func streamARN(table string) string {
+	return "arn:aws:dynamodb:us-east-1:123456789012:table/" + table + "/stream/2025-01-01T00:00:00.000"
+}
+
+// shardID names shard i as DynamoDB names shards.
+func shardID(i int) string {
+	return fmt.Sprintf("shardId-%020d-%08x", startTime*1000+int64(i), 0x5a0c0000+i)
+}
+
+// generate builds the shards. Shard i's sequence numbers start at
+// 10^19 + i*10^16, so that they never meet another shard's; its deletion
+// times start i*Days/Shards days after startTime. Large items are mixed in
+// one at a time: a record from a second generator that continues the
+// sequence numbers and times where the first left off. checkEvery keeps the
+// images of every n-th TTL record (and of every large one) for the content
+// check; 0 keeps none.
+func generate(w Workload, filters []samtemplate.FilterPattern, checkEvery int) (*stream, error) {
+	w = w.withDefaults()
+	s := &stream{w: w, items: make(map[eventKey]*item, w.TTLItems*2)}
+	for _, name := range w.Tables {
+		s.tables = append(s.tables, tableStream{name: name, arn: streamARN(name)})
+	}
+	perShard := make([]int, w.Shards)
+	for i := range perShard {
+		perShard[i] = w.TTLItems / w.Shards
+		if i < w.TTLItems%w.Shards {
+			perShard[i]++
+		}
+	}
+	for i := range w.Shards {
+		ti := i % len(w.Tables)
+		sh, err := s.shard(i, ti, perShard[i], filters, checkEvery)
+		if err != nil {
+			return nil, err
+		}
+		s.tables[ti].shards = append(s.tables[ti].shards, sh)
+		s.tables[ti].ids = append(s.tables[ti].ids, i)
+	}
+	return s, nil
+}
+
+func (s *stream) shard(i, ti, ttlWanted int, filters []samtemplate.FilterPattern, checkEvery int) (esm.Shard, error) {
+	w := s.w
+	sh := esm.Shard{ID: shardID(i)}
+	rng := rand.New(rand.NewPCG(w.Seed, uint64(i)+1))
+	seq := uint64(1e19) + uint64(i)*uint64(1e16)
+	created := int64(startTime) + int64(i)*int64(w.Days)*86400/int64(w.Shards)
+	run := 0
+	newGen := func(large bool) *streamgen.Generator {
+		run++
+		o := streamgen.Options{
+			Seed:     w.Seed<<24 ^ uint64(i)<<16 ^ uint64(run),
+			Table:    w.Tables[ti],
+			TTLShare: w.TTLShare,
+			FirstSeq: seq,
+			Start:    created,
+		}
+		if large {
+			o.ItemBytes, o.MaxItemBytes = w.LargeBytes, w.MaxLargeBytes
+		} else {
+			o.ItemBytes, o.MaxItemBytes = w.ItemBytes, w.MaxItemBytes
+		}
+		return streamgen.New(o)
+	}
+	small := newGen(false)
+	ttl := 0
+	for ttl < ttlWanted {
+		g, large := small, false
+		if w.LargeShare > 0 && rng.Float64() < w.LargeShare {
+			g, large = newGen(true), true
+		}
+		r := g.Next()
+		n, err := strconv.ParseUint(r.Seq[1:], 10, 64)
+		if err != nil {
+			return esm.Shard{}, fmt.Errorf("generated sequence number %s: %w", r.Seq, err)
+		}
+		seq, created = n, r.Created
+		if large {
+			// Go on after the large record with a fresh generator.
+			small = newGen(false)
+			s.large++
+		}
+		if len(filters) > 0 {
+			ok, err := matchAny(filters, r.JSON)
+			if err != nil {
+				return esm.Shard{}, fmt.Errorf("filter record %s: %w", r.Seq, err)
+			}
+			if !ok {
+				continue // dropped by the mapping's FilterCriteria
+			}
+		}
+		key, ok := parseEventKey(r.EventID)
+		if !ok {
+			return esm.Shard{}, fmt.Errorf("generated eventID %q is not 32 hex digits", r.EventID)
+		}
+		if _, dup := s.items[key]; dup {
+			return esm.Shard{}, fmt.Errorf("generated eventID %s twice", r.EventID)
+		}
+		it := &item{kind: r.Kind, table: int32(ti), shard: int32(i), index: int32(len(sh.Records)), seq: r.Seq, created: r.Created}
+		if r.Kind == streamgen.TTLRemove {
+			ttl++
+			if checkEvery > 0 && (ttl%checkEvery == 0 || large) {
+				it.keys, it.image = r.Keys, r.OldImage
+			}
+		}
+		s.items[key] = it
+		sh.Records = append(sh.Records, esm.Record{
+			Data:           r.JSON,
+			SequenceNumber: r.Seq,
+			Created:        time.Unix(r.Created, 0).UTC(),
+		})
+		s.bytes += int64(len(r.JSON))
+	}
+	s.ttl += ttl
+	return sh, nil
+}
+
+// matchAny applies a mapping's FilterCriteria to a record as Lambda does:
+// the record passes when one of the patterns matches.
+func matchAny(patterns []samtemplate.FilterPattern, record []byte) (bool, error) {
+	for _, p := range patterns {
+		ok, err := p.MatchJSON(record)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
