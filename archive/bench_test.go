@@ -4,11 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
+	"github.com/ttl-archiver/ttl-archiver/internal/firehoselocal"
+	"github.com/ttl-archiver/ttl-archiver/internal/local"
 	"github.com/ttl-archiver/ttl-archiver/internal/streamgen"
 )
 
@@ -54,9 +59,18 @@ func BenchmarkBaselineUnmarshal(b *testing.B) {
 // does nothing.
 func BenchmarkArchive(b *testing.B) {
 	ev := benchEvent(b, BenchRecords)
-	for _, f := range []archive.Format{archive.FormatJSON, archive.FormatDynamoDBJSON} {
-		b.Run(f.String(), func(b *testing.B) {
-			a, err := archive.New(nopFirehose{}, archive.Config{StreamName: "s", BatchSize: 400, Format: f, Concurrency: 4})
+	for _, tt := range []struct {
+		name string
+		f    archive.Format
+		pack bool
+	}{
+		{archive.FormatJSON.String(), archive.FormatJSON, false},
+		{archive.FormatDynamoDBJSON.String(), archive.FormatDynamoDBJSON, false},
+		{archive.FormatJSON.String() + "-packed", archive.FormatJSON, true},
+	} {
+		f := tt.f
+		b.Run(tt.name, func(b *testing.B) {
+			a, err := archive.New(nopFirehose{}, archive.Config{StreamName: "s", BatchSize: 400, Format: f, Concurrency: 4, Pack: tt.pack})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -71,4 +85,41 @@ func BenchmarkArchive(b *testing.B) {
 			reportPerRecord(b, BenchRecords)
 		})
 	}
+}
+
+// BenchmarkArchiveSDK is the handler's work on the batch through the real
+// SDK client (built as function/main.go builds it: SigV4, the JSON
+// protocol, HTTP) to the Firehose stand-in on loopback, which discards
+// what it takes. The stand-in runs in this process, so a CPU profile
+// (-cpuprofile) shows both sides; internal/bench measures the client side
+// alone (BENCHMARKS.md, section 2).
+func BenchmarkArchiveSDK(b *testing.B) {
+	ev := benchEvent(b, BenchRecords)
+	stack, err := local.Start(local.Options{Sink: firehoselocal.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = stack.Close() }()
+	ctx := context.Background()
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(local.Region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := firehose.NewFromConfig(awsCfg, func(o *firehose.Options) { o.BaseEndpoint = aws.String(stack.Firehose.URL()) })
+	a, err := archive.New(client, archive.Config{StreamName: local.Stream, BatchSize: 400, Format: archive.FormatJSON, Concurrency: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(ev)))
+	b.ReportAllocs()
+	for b.Loop() {
+		ictx, cancel := context.WithTimeout(ctx, time.Minute)
+		res, err := a.Archive(ictx, ev)
+		cancel()
+		if err != nil || res.Counts.Archived != BenchRecords {
+			b.Fatalf("Archive: %v, archived %d", err, res.Counts.Archived)
+		}
+	}
+	reportPerRecord(b, BenchRecords)
 }

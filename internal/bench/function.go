@@ -1,0 +1,496 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/ttl-archiver/ttl-archiver/archive"
+	"github.com/ttl-archiver/ttl-archiver/internal/firehoselocal"
+	"github.com/ttl-archiver/ttl-archiver/internal/local"
+	"github.com/ttl-archiver/ttl-archiver/internal/streamgen"
+)
+
+// FunctionTimeout is the invocation timeout the measurements give the
+// function: the template's default Timeout.
+const FunctionTimeout = 60 * time.Second
+
+// clockTick is the unit of utime and stime in /proc/<pid>/stat (USER_HZ,
+// 100 on Linux).
+const clockTick = 10 * time.Millisecond
+
+// ProcCPU returns the CPU time (utime + stime) process pid has used, from
+// /proc/<pid>/stat, to the clock tick (10 ms).
+func ProcCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: count fields
+	// after its closing parenthesis. Field 3 (state) is the first there;
+	// utime and stime are fields 14 and 15.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", pid, f[11], f[12])
+	}
+	return time.Duration(utime+stime) * clockTick, nil
+}
+
+// ProcMemory returns VmHWM (peak resident set) and VmRSS of process pid in
+// bytes, from /proc/<pid>/status.
+func ProcMemory(pid int) (hwm, rss int64, err error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer func() { _ = f.Close() }()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok || (k != "VmHWM" && k != "VmRSS") {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("/proc/%d/status %s: %w", pid, k, err)
+		}
+		if k == "VmHWM" {
+			hwm = kb << 10
+		} else {
+			rss = kb << 10
+		}
+	}
+	return hwm, rss, sc.Err()
+}
+
+// BuildBootstrap builds ./function for this machine into dir, as the
+// end-to-end tests do.
+func BuildBootstrap(ctx context.Context, dir string) (string, error) {
+	root, err := local.ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	return local.BuildBootstrap(ctx, root, dir)
+}
+
+// BuildStartFloor builds the smallest Go program that does what a Lambda
+// runtime does first (ask the Runtime API for the next invocation), to
+// measure start-up against.
+func BuildStartFloor(ctx context.Context, dir string) (string, error) {
+	root, err := local.ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "startfloor")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./internal/bench/cmd/startfloor")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build start floor: %v\n%s", err, b)
+	}
+	return out, nil
+}
+
+// Rig is the function under the local stack: the real bootstrap under a
+// loopback Runtime API, sending with the real SDK client to the Firehose
+// stand-in, which discards what it takes.
+type Rig struct {
+	Stack *local.Stack
+	Fn    *local.Function
+	dir   string
+	calls atomic.Int64
+}
+
+// StartRig starts the stack (every Firehose call delayed by latency) and
+// the bootstrap with env on top of the stack's.
+func StartRig(ctx context.Context, bootstrap string, latency time.Duration, env ...string) (*Rig, error) {
+	dir, err := os.MkdirTemp("", "ttl-archiver-bench")
+	if err != nil {
+		return nil, err
+	}
+	r := &Rig{dir: dir}
+	faults := []firehoselocal.FaultFunc{func(firehoselocal.Call) firehoselocal.Fault {
+		r.calls.Add(1)
+		return firehoselocal.Fault{}
+	}}
+	if latency > 0 {
+		faults = append(faults, firehoselocal.Latency(latency))
+	}
+	r.Stack, err = local.Start(local.Options{Dir: dir, Sink: firehoselocal.Discard, Faults: firehoselocal.Compose(faults...)})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	r.Fn, err = r.Stack.StartFunction(ctx, local.FunctionOptions{Bootstrap: bootstrap, Env: env})
+	if err != nil {
+		_ = r.Stack.Close()
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	return r, nil
+}
+
+// Close stops the function and the stack.
+func (r *Rig) Close() error {
+	err := r.Fn.Close()
+	if err2 := r.Stack.Close(); err == nil {
+		err = err2
+	}
+	_ = os.RemoveAll(r.dir)
+	return err
+}
+
+// Calls returns the Firehose calls the stand-in received so far.
+func (r *Rig) Calls() int { return int(r.calls.Load()) }
+
+// Pid is the bootstrap's process id.
+func (r *Rig) Pid() int { return r.Fn.Process.Pid() }
+
+// Invoke sends payload and checks that the function archived all of it;
+// it returns the time from queueing the invocation to the answer and the
+// Firehose calls the stand-in received meanwhile (retries included).
+func (r *Rig) Invoke(ctx context.Context, payload []byte) (time.Duration, int, error) {
+	c0 := r.Calls()
+	res, err := r.Fn.Invoke(ctx, payload, FunctionTimeout)
+	if err != nil {
+		return 0, 0, fmt.Errorf("invoke: %w\nstderr: %s", err, r.Fn.Process.Stderr())
+	}
+	if res.Error != nil {
+		return 0, 0, fmt.Errorf("invoke: function error %s: %s", res.Error.Type, res.Error.Message)
+	}
+	var resp archive.BatchResponse
+	if err := json.Unmarshal(res.Payload, &resp); err != nil {
+		return 0, 0, fmt.Errorf("invoke: response %q: %w", res.Payload, err)
+	}
+	if len(resp.BatchItemFailures) != 0 {
+		return 0, 0, fmt.Errorf("invoke: %d batch item failures, want none", len(resp.BatchItemFailures))
+	}
+	return res.Duration, r.Calls() - c0, nil
+}
+
+// callCounter tells invocations that needed more Firehose calls than the
+// fewest any of them needed: calls the SDK or the archiver sent again.
+type callCounter struct{ calls []int }
+
+func (c *callCounter) add(n int) { c.calls = append(c.calls, n) }
+
+// min is the fewest calls an invocation made.
+func (c *callCounter) min() int { return slices.Min(c.calls) }
+
+// resent counts the invocations that made more.
+func (c *callCounter) resent() int {
+	m, n := c.min(), 0
+	for _, x := range c.calls {
+		if x > m {
+			n++
+		}
+	}
+	return n
+}
+
+// FunctionCPU is the bootstrap's CPU per warm invocation of one batch.
+type FunctionCPU struct {
+	Name          string
+	Records       int
+	PayloadBytes  int
+	Invocations   int    // measured, after the warm-up
+	PerInvocation Sample // CPU per invocation in ms, one value per block of invocations
+	Duration      Sample // each invocation's time to answer, ms
+	Calls         int    // Firehose calls per invocation (the fewest)
+	Resent        int    // invocations that made more calls: some were sent again
+}
+
+// MeasureFunctionCPU invokes the function with payload blocks × perBlock
+// times after a warm-up, and reads the process's CPU from /proc between
+// blocks (the clock tick is 10 ms, so a block should use at least a few
+// hundred milliseconds).
+func MeasureFunctionCPU(ctx context.Context, bootstrap, name string, payload []byte, records, blocks, perBlock int, env ...string) (FunctionCPU, error) {
+	out := FunctionCPU{Name: name, Records: records, PayloadBytes: len(payload)}
+	r, err := StartRig(ctx, bootstrap, 0, env...)
+	if err != nil {
+		return out, err
+	}
+	defer func() { _ = r.Close() }()
+	for range 3 {
+		if _, _, err := r.Invoke(ctx, payload); err != nil {
+			return out, err
+		}
+	}
+	var cc callCounter
+	for range blocks {
+		c0, err := ProcCPU(r.Pid())
+		if err != nil {
+			return out, err
+		}
+		for range perBlock {
+			d, calls, err := r.Invoke(ctx, payload)
+			if err != nil {
+				return out, err
+			}
+			out.Duration = append(out.Duration, ms(d))
+			cc.add(calls)
+		}
+		c1, err := ProcCPU(r.Pid())
+		if err != nil {
+			return out, err
+		}
+		out.PerInvocation = append(out.PerInvocation, ms(c1-c0)/float64(perBlock))
+		out.Invocations += perBlock
+	}
+	out.Calls, out.Resent = cc.min(), cc.resent()
+	return out, nil
+}
+
+// LatencyPoint is the function's time to answer a batch with every
+// Firehose call delayed, at one MAX_CONCURRENCY.
+type LatencyPoint struct {
+	Concurrency int
+	Latency     time.Duration
+	Calls       int     // PutRecordBatch calls per invocation (the fewest)
+	Resent      int     // invocations that made more calls: some were sent again
+	CPU         float64 // bootstrap CPU per invocation, ms (over all of them)
+	Duration    Sample  // each invocation's time to answer, ms
+}
+
+// Rounds is ceil(calls / concurrency): the calls in a row a batch waits for.
+func (p LatencyPoint) Rounds() int { return (p.Calls + p.Concurrency - 1) / p.Concurrency }
+
+// Bound is the target's budget: rounds × latency plus the CPU, in ms.
+func (p LatencyPoint) Bound() float64 { return float64(p.Rounds())*ms(p.Latency) + p.CPU }
+
+// Ratio is each invocation's time over Bound.
+func (p LatencyPoint) Ratio() Sample {
+	return p.Duration.Map(func(v float64) float64 { return v / p.Bound() })
+}
+
+// MeasureLatency invokes the function n times (after one warm-up) with
+// MAX_CONCURRENCY set to concurrency and every Firehose call delayed by
+// latency.
+func MeasureLatency(ctx context.Context, bootstrap string, payload []byte, concurrency int, latency time.Duration, n int) (LatencyPoint, error) {
+	out := LatencyPoint{Concurrency: concurrency, Latency: latency}
+	r, err := StartRig(ctx, bootstrap, latency, "MAX_CONCURRENCY="+strconv.Itoa(concurrency))
+	if err != nil {
+		return out, err
+	}
+	defer func() { _ = r.Close() }()
+	if _, _, err := r.Invoke(ctx, payload); err != nil {
+		return out, err
+	}
+	c0, err := ProcCPU(r.Pid())
+	if err != nil {
+		return out, err
+	}
+	var cc callCounter
+	for range n {
+		d, calls, err := r.Invoke(ctx, payload)
+		if err != nil {
+			return out, err
+		}
+		out.Duration = append(out.Duration, ms(d))
+		cc.add(calls)
+	}
+	c1, err := ProcCPU(r.Pid())
+	if err != nil {
+		return out, err
+	}
+	out.CPU = ms(c1-c0) / float64(n)
+	out.Calls, out.Resent = cc.min(), cc.resent()
+	return out, nil
+}
+
+// MemoryPoint is the bootstrap's resident memory around batches of one
+// shape.
+type MemoryPoint struct {
+	Name         string
+	Records      int
+	PayloadBytes int
+	Invocations  int
+	Ready        int64 // VmRSS when init is done, bytes
+	First        int64 // VmHWM after the first invocation
+	Peak         int64 // VmHWM after all of them
+}
+
+// MeasureMemory starts a fresh bootstrap, reads its VmRSS at init, and
+// its VmHWM after the first of n invocations with payload and after the
+// last.
+func MeasureMemory(ctx context.Context, bootstrap, name string, payload []byte, records, n int, env ...string) (MemoryPoint, error) {
+	out := MemoryPoint{Name: name, Records: records, PayloadBytes: len(payload), Invocations: n}
+	r, err := StartRig(ctx, bootstrap, 0, env...)
+	if err != nil {
+		return out, err
+	}
+	defer func() { _ = r.Close() }()
+	if _, out.Ready, err = ProcMemory(r.Pid()); err != nil {
+		return out, err
+	}
+	for i := range n {
+		if _, _, err := r.Invoke(ctx, payload); err != nil {
+			return out, err
+		}
+		hwm, _, err := ProcMemory(r.Pid())
+		if err != nil {
+			return out, err
+		}
+		if i == 0 {
+			out.First = hwm
+		}
+		out.Peak = hwm
+	}
+	return out, nil
+}
+
+// MaxPayload is the most a Lambda invocation can carry (6 MB, enforced
+// as 6,291,456 bytes).
+const MaxPayload = 6 << 20
+
+// BatchUnder returns the largest batch of items of about itemBytes (up
+// to maxItemBytes when larger; at most maxRecords, and Lambda's stream
+// batch limit is 10,000) whose event stays under limit bytes, and its
+// record count.
+func BatchUnder(limit, itemBytes, maxItemBytes, maxRecords int, seed uint64) ([]byte, int) {
+	recs := streamgen.New(streamgen.Options{Seed: seed, ItemBytes: itemBytes, MaxItemBytes: maxItemBytes}).Batch(maxRecords)
+	n, size := 0, 16
+	for n < len(recs) && size+len(recs[n].JSON)+1 <= limit {
+		size += len(recs[n].JSON) + 1
+		n++
+	}
+	return streamgen.Event(recs[:n]), n
+}
+
+// BatchOf returns an event of n TTL deletions of items of about itemBytes
+// (up to maxItemBytes when larger).
+func BatchOf(n, itemBytes, maxItemBytes int, seed uint64) []byte {
+	return streamgen.Event(streamgen.New(streamgen.Options{Seed: seed, ItemBytes: itemBytes, MaxItemBytes: maxItemBytes}).Batch(n))
+}
+
+// Startup is the time from starting the bootstrap to its first request to
+// the Runtime API.
+type Startup struct {
+	Bootstrap Sample // ms, one per start
+	Floor     Sample // the same for the start floor program
+}
+
+// MeasureStartup starts each program n times, alternating, and reads
+// Process.StartupLatency.
+func MeasureStartup(ctx context.Context, bootstrap, floor string, n int) (Startup, error) {
+	var out Startup
+	stack, err := local.Start(local.Options{Sink: firehoselocal.Discard})
+	if err != nil {
+		return out, err
+	}
+	defer func() { _ = stack.Close() }()
+	start := func(path string) (float64, error) {
+		fn, err := stack.StartFunction(ctx, local.FunctionOptions{Bootstrap: path})
+		if err != nil {
+			return 0, err
+		}
+		d := fn.Process.StartupLatency()
+		return ms(d), fn.Close()
+	}
+	for range n {
+		b, err := start(bootstrap)
+		if err != nil {
+			return out, err
+		}
+		f, err := start(floor)
+		if err != nil {
+			return out, err
+		}
+		out.Bootstrap = append(out.Bootstrap, b)
+		out.Floor = append(out.Floor, f)
+	}
+	return out, nil
+}
+
+// InitTrace is the package initialisation of one bootstrap start, from
+// GODEBUG=inittrace=1.
+type InitTrace struct {
+	Total    float64 // ms of clock time in package inits
+	Done     float64 // ms from process start to the end of the last init
+	Packages []PackageInit
+}
+
+// PackageInit is one package's init.
+type PackageInit struct {
+	Package string
+	Clock   float64 // ms
+	Bytes   int64
+}
+
+// TraceInit starts the bootstrap n times with GODEBUG=inittrace=1 and
+// returns the start with the median total.
+func TraceInit(ctx context.Context, bootstrap string, n int) (InitTrace, error) {
+	stack, err := local.Start(local.Options{Sink: firehoselocal.Discard})
+	if err != nil {
+		return InitTrace{}, err
+	}
+	defer func() { _ = stack.Close() }()
+	var traces []InitTrace
+	for range n {
+		var stderr bytes.Buffer
+		fn, err := stack.StartFunction(ctx, local.FunctionOptions{Bootstrap: bootstrap, Env: []string{"GODEBUG=inittrace=1"}, Stderr: &stderr})
+		if err != nil {
+			return InitTrace{}, err
+		}
+		_ = fn.Close()
+		traces = append(traces, parseInitTrace(stderr.String()))
+	}
+	totals := make(Sample, len(traces))
+	for i, t := range traces {
+		totals[i] = t.Total
+	}
+	med := totals.Median()
+	best := traces[0]
+	for _, t := range traces {
+		if math.Abs(t.Total-med) < math.Abs(best.Total-med) {
+			best = t
+		}
+	}
+	return best, nil
+}
+
+// parseInitTrace reads lines such as
+// "init github.com/aws/smithy-go @1.2 ms, 0.035 ms clock, 1234 bytes, 12 allocs".
+func parseInitTrace(s string) InitTrace {
+	var t InitTrace
+	for _, line := range strings.Split(s, "\n") {
+		rest, ok := strings.CutPrefix(line, "init ")
+		if !ok {
+			continue
+		}
+		pkg, rest, ok := strings.Cut(rest, " @")
+		if !ok {
+			continue
+		}
+		var at, clock float64
+		var bytes, allocs int64
+		if _, err := fmt.Sscanf(rest, "%g ms, %g ms clock, %d bytes, %d allocs", &at, &clock, &bytes, &allocs); err != nil {
+			continue
+		}
+		t.Total += clock
+		t.Done = max(t.Done, at+clock)
+		t.Packages = append(t.Packages, PackageInit{Package: pkg, Clock: clock, Bytes: bytes})
+	}
+	return t
+}
