@@ -114,7 +114,14 @@ func New(cfg Config, client S3API) (*Delivery, error) {
 	return d, nil
 }
 
-// Deliver takes the records one PutRecordBatch call accepted.
+// Deliver takes the records one PutRecordBatch call accepted. As Firehose
+// does, it never gives them back: a buffer that fills is written with a
+// context detached from ctx's cancellation (it holds records of earlier,
+// acknowledged calls, which the caller's giving up must not drop), and a
+// buffer that cannot be written is kept and written again when it next
+// fills or at Flush. Deliver therefore returns an error only when ctx ends
+// before the records are buffered, which does not happen here; the error
+// in its signature is the sink's.
 func (d *Delivery) Deliver(ctx context.Context, stream string, records [][]byte) error {
 	now := d.now().UTC()
 	var full []*buffer
@@ -146,12 +153,27 @@ func (d *Delivery) Deliver(ctx context.Context, stream string, records [][]byte)
 		}
 	}
 	d.mu.Unlock()
+	wctx := context.WithoutCancel(ctx)
 	for _, b := range full {
-		if err := d.write(ctx, b); err != nil {
-			return err
+		if err := d.write(wctx, b); err != nil {
+			d.requeue(b)
 		}
 	}
 	return nil
+}
+
+// requeue puts back a buffer that could not be written, ahead of whatever
+// its partition gathered meanwhile, so that its records are written with
+// the next object of that partition.
+func (d *Delivery) requeue(b *buffer) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	key := b.errType + "\x00" + b.prefix
+	if cur := d.buffers[key]; cur != nil && cur.records > 0 {
+		b.data.Write(cur.data.Bytes())
+		b.records += cur.records
+	}
+	d.buffers[key] = b
 }
 
 // add appends data to b, and detaches b for writing once it is full.
@@ -287,7 +309,8 @@ func expand(s string, f func(ns, name string) string) string {
 	}
 }
 
-// Flush writes every buffer.
+// Flush writes every buffer. A buffer it cannot write is kept for the next
+// Flush, and the error says which objects were not written.
 func (d *Delivery) Flush(ctx context.Context) error {
 	d.mu.Lock()
 	keys := make([]string, 0, len(d.buffers))
@@ -303,7 +326,10 @@ func (d *Delivery) Flush(ctx context.Context) error {
 	d.mu.Unlock()
 	var errs []error
 	for _, b := range bufs {
-		errs = append(errs, d.write(ctx, b))
+		if err := d.write(ctx, b); err != nil {
+			d.requeue(b)
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"sort"
@@ -243,5 +245,109 @@ func TestDeliverRefusesMoreThan500Lines(t *testing.T) {
 	objs := d.Objects()
 	if len(objs) != 1 || !objs[0].Error || objs[0].Records != 1 {
 		t.Errorf("objects = %+v, want the whole record once in the error output", objs)
+	}
+}
+
+// flakyS3 stores objects in memory; it fails the calls whose number is in
+// fail (counting from 1) and every call whose context has ended, as the
+// SDK client does.
+type flakyS3 struct {
+	calls   int
+	fail    map[int]bool
+	objects map[string][]byte
+}
+
+func (f *flakyS3) PutObject(ctx context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	f.calls++
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if f.fail[f.calls] {
+		return nil, errors.New("InternalError: we encountered an internal error")
+	}
+	b, err := io.ReadAll(in.Body)
+	if err != nil {
+		return nil, err
+	}
+	f.objects[*in.Key] = b
+	return &s3.PutObjectOutput{}, nil
+}
+
+// lines returns every line of every object, sorted.
+func (f *flakyS3) lines() []string {
+	var out []string
+	for _, b := range f.objects {
+		out = append(out, strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestDeliverKeepsAcknowledgedRecords: records of calls that were
+// acknowledged sit in a buffer that a later call fills; neither that later
+// call's cancellation nor a failed write may drop them. Each record is
+// written exactly once in the end.
+func TestDeliverKeepsAcknowledgedRecords(t *testing.T) {
+	tests := []struct {
+		name   string
+		fail   map[int]bool
+		cancel bool
+	}{
+		{"the filling call is cancelled", nil, true},
+		{"the first write fails", map[int]bool{1: true}, false},
+		{"two writes fail", map[int]bool{1: true, 2: true}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := &flakyS3{fail: tt.fail, objects: map[string][]byte{}}
+			d, err := New(Config{StreamName: "s", Bucket: "archive", Prefix: "p/", AppendDelimiter: false, BufferBytes: 200}, fake)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for i := range 12 {
+				rec := line("Orders", "2026-11-23T00:00:00Z", fmt.Sprintf("e%02d", i))
+				want = append(want, strings.TrimSuffix(string(rec), "\n"))
+				ctx, cancel := context.WithCancel(context.Background())
+				if tt.cancel && i%3 == 2 {
+					cancel()
+				}
+				if err := d.Deliver(ctx, "s", [][]byte{rec}); err != nil {
+					t.Fatalf("Deliver %d: %v", i, err)
+				}
+				cancel()
+			}
+			if err := d.Flush(context.Background()); err != nil {
+				t.Fatalf("Flush: %v", err)
+			}
+			got := fake.lines()
+			sort.Strings(want)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("objects hold\n%s\nwant each record once:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
+
+// TestFlushKeepsWhatItCannotWrite: a failed Flush says so and keeps the
+// buffer; the next Flush writes it.
+func TestFlushKeepsWhatItCannotWrite(t *testing.T) {
+	fake := &flakyS3{fail: map[int]bool{1: true}, objects: map[string][]byte{}}
+	d, err := New(Config{StreamName: "s", Bucket: "archive", Prefix: "p/"}, fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := line("Orders", "2026-11-23T00:00:00Z", "e1")
+	if err := d.Deliver(context.Background(), "s", [][]byte{rec}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Flush(context.Background()); err == nil || !strings.Contains(err.Error(), "put object s3://archive/p/") {
+		t.Fatalf("Flush with S3 failing = %v, want the object it could not write", err)
+	}
+	if err := d.Flush(context.Background()); err != nil {
+		t.Fatalf("second Flush: %v", err)
+	}
+	if got := fake.lines(); len(got) != 1 || got[0]+"\n" != string(rec) {
+		t.Errorf("objects hold %q, want the record once", got)
 	}
 }

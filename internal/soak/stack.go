@@ -22,13 +22,10 @@ import (
 // It differs from local.Start in one way: the stand-in hands accepted
 // records to the S3 delivery through a queue, as Firehose acknowledges a
 // record once it holds it and writes S3 objects later, on its own. With
-// local.Start, the delivery runs inside the PutRecordBatch call, with the
-// call's context: a call that fills a 128 MiB buffer waits for it to be
-// gzipped and written, and when the caller gives up on the call (the
-// function's send deadline) the write is cancelled and the whole buffer,
-// records of earlier calls already acknowledged included, is dropped. The
-// soak's faults make that happen; it is a fault of the stand-in, not of
-// Firehose, so the soak keeps it out (see the report of issue 6).
+// local.Start, the delivery runs inside the PutRecordBatch call: a call
+// that fills a 128 MiB buffer waits for it to be gzipped and written, which
+// at the soak's volume delays calls past the function's send deadline and
+// turns the stand-in's slowness into faults the soak did not ask for.
 type soakStack struct {
 	*local.Stack
 	s3       *s3local.Server
