@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ttl-archiver/ttl-archiver/archive/reference"
 )
 
 // convertCase is one image and what both converters must make of it: the
@@ -218,17 +220,33 @@ var convertCases = []convertCase{
 	{name: "bad value after a good one", image: `{"a":{"S":"x"},"b":{"X":"y"}}`, err: true},
 }
 
+// referenceConvert converts an image in format f with package reference,
+// the specification of ConvertImage.
+func referenceConvert(image []byte, f Format) ([]byte, error) {
+	if f == FormatDynamoDBJSON {
+		return reference.DynamoDBJSON(image)
+	}
+	return reference.PlainJSON(image)
+}
+
+// TestReferenceDepth holds the two converters to one nesting limit.
+func TestReferenceDepth(t *testing.T) {
+	if maxTypedDepth != reference.MaxDepth {
+		t.Errorf("maxTypedDepth = %d, reference.MaxDepth = %d: the converters must refuse the same images", maxTypedDepth, reference.MaxDepth)
+	}
+}
+
 // convertBoth runs both converters and checks that they agree; it returns
 // the fast path's result.
 func convertBoth(t *testing.T, image []byte, f Format) ([]byte, error) {
 	t.Helper()
 	got, err := ConvertImage(nil, image, f)
-	ref, refErr := ReferenceConvertImage(image, f)
+	ref, refErr := referenceConvert(image, f)
 	if (err == nil) != (refErr == nil) {
-		t.Errorf("%v: ConvertImage(%q) error %v, ReferenceConvertImage error %v", f, image, err, refErr)
+		t.Errorf("%v: ConvertImage(%q) error %v, referenceConvert error %v", f, image, err, refErr)
 	}
 	if err == nil && refErr == nil && !bytes.Equal(got, ref) {
-		t.Errorf("%v: ConvertImage(%q) = %s, ReferenceConvertImage = %s", f, image, got, ref)
+		t.Errorf("%v: ConvertImage(%q) = %s, referenceConvert = %s", f, image, got, ref)
 	}
 	return got, err
 }
@@ -370,9 +388,9 @@ func TestReferenceDynamoDBJSONIsCanonical(t *testing.T) {
 		if tc.err {
 			continue
 		}
-		got, err := ReferenceConvertImage([]byte(tc.ddb), FormatDynamoDBJSON)
+		got, err := reference.DynamoDBJSON([]byte(tc.ddb))
 		if err != nil || string(got) != tc.ddb {
-			t.Errorf("%s: ReferenceConvertImage(%s): got %s, %v, want it unchanged", tc.name, tc.ddb, got, err)
+			t.Errorf("%s: reference.DynamoDBJSON(%s): got %s, %v, want it unchanged", tc.name, tc.ddb, got, err)
 		}
 	}
 }
@@ -402,7 +420,7 @@ func BenchmarkConvertImage(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				for _, im := range images {
-					if _, err := ReferenceConvertImage(im, f); err != nil {
+					if _, err := referenceConvert(im, f); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
+	"github.com/ttl-archiver/ttl-archiver/archive/reference"
 	"github.com/ttl-archiver/ttl-archiver/internal/firehoselocal"
 	"github.com/ttl-archiver/ttl-archiver/internal/local"
 	"github.com/ttl-archiver/ttl-archiver/internal/streamgen"
@@ -199,9 +200,9 @@ func checkGenerated(t *testing.T, recs []streamgen.Record, lines []string, dupsO
 		if seen[parsed.EventID] > 1 {
 			continue
 		}
-		want, err := archive.ReferenceConvertImage(r.OldImage, archive.FormatJSON)
+		want, err := reference.PlainJSON(r.OldImage)
 		if err != nil {
-			t.Fatalf("ReferenceConvertImage: %v", err)
+			t.Fatalf("reference.PlainJSON: %v", err)
 		}
 		if !bytes.Equal(parsed.Item, want) {
 			t.Errorf("item of %s = %s, want %s", parsed.EventID, parsed.Item, want)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/ttl-archiver/ttl-archiver/archive"
+	"github.com/ttl-archiver/ttl-archiver/archive/reference"
 )
 
 // Item is a DynamoDB item.
@@ -147,7 +147,7 @@ func decodeTypedValue(raw json.RawMessage, path string, depth int) (types.Attrib
 // AppendTypedJSON appends the item in DynamoDB JSON, attribute names
 // sorted, with no newline in it.
 func AppendTypedJSON(dst []byte, item Item) []byte {
-	b, _ := json.Marshal(archive.TypedJSON(&types.AttributeValueMemberM{Value: item})["M"]) // plain values cannot fail to marshal
+	b, _ := json.Marshal(reference.TypedJSON(&types.AttributeValueMemberM{Value: item})["M"]) // plain values cannot fail to marshal
 	return append(dst, b...)
 }
 

@@ -2,7 +2,7 @@
 // writes BENCHMARKS.md: the handler's CPU against a plain json.Unmarshal of
 // the same batch and against a straightforward handler built from
 // aws-lambda-go's events types and the SDK's attributevalue package
-// (reference.go), the whole function's CPU, latency, memory and start-up
+// (reference.go, and package archive/reference for the conversion), the whole function's CPU, latency, memory and start-up
 // through the real bootstrap under the local stack (function.go), where the
 // function's CPU goes (profile.go), and what Firehose bills with and
 // without packing (bill.go), with plots made by gonum.org/v1/plot

@@ -55,7 +55,7 @@ type Options struct {
 	ApplyFilter bool
 	// CheckContentEvery compares the archived keys and item of every n-th
 	// TTL deletion, and of every large one, in full with
-	// archive.ReferenceConvertImage (default 1: all).
+	// package reference (default 1: all).
 	CheckContentEvery int
 	// Progress, when set, receives a line every ProgressEvery (default
 	// 10 s) while the mapping runs.

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
+	"github.com/ttl-archiver/ttl-archiver/archive/reference"
 	"github.com/ttl-archiver/ttl-archiver/internal/esm"
 	"github.com/ttl-archiver/ttl-archiver/internal/streamgen"
 )
@@ -49,7 +50,7 @@ type Found struct {
 	MisplacedLines  int `json:"misplaced_lines"`
 	RawLines        int `json:"raw_lines"`
 	// ContentChecked items were compared in full (keys and item) with
-	// archive.ReferenceConvertImage; ContentMismatches differed.
+	// reference.PlainJSON or reference.DynamoDBJSON; ContentMismatches differed.
 	ContentChecked    int `json:"content_checked"`
 	ContentMismatches int `json:"content_mismatches"`
 	// OnFailureObjects are the on-failure destination's objects and
@@ -259,8 +260,8 @@ func (v *verifier) line(data []byte, dir string, f *Found) {
 		return
 	}
 	f.ContentChecked++
-	wantItem, err1 := archive.ReferenceConvertImage(it.image, v.format)
-	wantKeys, err2 := archive.ReferenceConvertImage(it.keys, v.format)
+	wantItem, err1 := referenceConvert(it.image, v.format)
+	wantKeys, err2 := referenceConvert(it.keys, v.format)
 	item, err3 := l.ItemJSON()
 	if err := errors.Join(err1, err2, err3); err != nil {
 		f.ContentMismatches++
@@ -348,4 +349,12 @@ func (s *stream) shardNumber(n int32) esm.Shard {
 		}
 	}
 	return esm.Shard{}
+}
+
+// referenceConvert converts an image in format f with package reference.
+func referenceConvert(image []byte, f archive.Format) ([]byte, error) {
+	if f == archive.FormatDynamoDBJSON {
+		return reference.DynamoDBJSON(image)
+	}
+	return reference.PlainJSON(image)
 }

@@ -1,4 +1,10 @@
-package archive
+// Package reference converts DynamoDB stream images the straightforward
+// way, with the AWS SDK's types and its attributevalue package: the
+// specification that package archive's fast conversion is tested against
+// (identical bytes on every input, the same inputs refused). It is several
+// times slower and is never used to archive; it lives apart so that the
+// Lambda function does not link the SDK's DynamoDB packages.
+package reference
 
 import (
 	"bytes"
@@ -13,36 +19,48 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// ReferenceConvertImage converts an image the straightforward way: decode
-// the DynamoDB JSON into the SDK's types.AttributeValue with encoding/json,
-// unmarshal that with attributevalue into Go values (numbers kept as
-// attributevalue.Number), and encode them with encoding/json.
-//
-// It is the specification the fast path ([ConvertImage]) is tested against:
-// both must produce identical bytes for every input, and fail on the same
-// inputs. It is several times slower and is not used to archive.
-func ReferenceConvertImage(image []byte, f Format) ([]byte, error) {
+// MaxDepth bounds the nesting of typed values (M and L), as package
+// archive bounds it (a test there holds the two equal).
+const MaxDepth = 60
+
+// PlainJSON converts an image to plain JSON: decode the DynamoDB JSON into
+// the SDK's types.AttributeValue with encoding/json, unmarshal that with
+// attributevalue into Go values (numbers kept as attributevalue.Number),
+// and encode them with encoding/json.
+func PlainJSON(image []byte) ([]byte, error) {
+	m, err := decodeImage(image)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	dec := attributevalue.NewDecoder(func(o *attributevalue.DecoderOptions) { o.UseNumber = true })
+	if err := dec.Decode(&types.AttributeValueMemberM{Value: m}, &out); err != nil {
+		return nil, fmt.Errorf("attributevalue: %w", err)
+	}
+	return encode(plainJSON(out))
+}
+
+// DynamoDBJSON converts an image to DynamoDB JSON (typed values, map keys
+// sorted) through the SDK's types.AttributeValue.
+func DynamoDBJSON(image []byte) ([]byte, error) {
+	m, err := decodeImage(image)
+	if err != nil {
+		return nil, err
+	}
+	return encode(TypedJSON(&types.AttributeValueMemberM{Value: m})["M"])
+}
+
+func decodeImage(image []byte) (map[string]types.AttributeValue, error) {
 	if !utf8.Valid(image) {
 		return nil, errors.New("image is not valid UTF-8")
 	}
 	if !json.Valid(image) {
 		return nil, errors.New("image is not valid JSON")
 	}
-	m, err := referenceDecodeMap(image, 0)
-	if err != nil {
-		return nil, err
-	}
-	var v any
-	if f == FormatDynamoDBJSON {
-		v = TypedJSON(&types.AttributeValueMemberM{Value: m})["M"]
-	} else {
-		var out map[string]any
-		dec := attributevalue.NewDecoder(func(o *attributevalue.DecoderOptions) { o.UseNumber = true })
-		if err := dec.Decode(&types.AttributeValueMemberM{Value: m}, &out); err != nil {
-			return nil, fmt.Errorf("attributevalue: %w", err)
-		}
-		v = plainJSON(out)
-	}
+	return decodeMap(image, 0)
+}
+
+func encode(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -52,9 +70,9 @@ func ReferenceConvertImage(image []byte, f Format) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// referenceDecodeMap decodes an attribute map strictly: an object whose
+// decodeMap decodes an attribute map strictly: an object whose
 // names are unique.
-func referenceDecodeMap(raw []byte, depth int) (map[string]types.AttributeValue, error) {
+func decodeMap(raw []byte, depth int) (map[string]types.AttributeValue, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil, errors.New("not an object")
@@ -73,7 +91,7 @@ func referenceDecodeMap(raw []byte, depth int) (map[string]types.AttributeValue,
 		if _, dup := m[name]; dup {
 			return nil, fmt.Errorf("duplicate attribute name %q", name)
 		}
-		av, err := referenceDecodeValue(v, depth)
+		av, err := decodeValue(v, depth)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -82,10 +100,10 @@ func referenceDecodeMap(raw []byte, depth int) (map[string]types.AttributeValue,
 	return m, nil
 }
 
-// referenceDecodeValue decodes one typed value {"T": v} with exactly one
+// decodeValue decodes one typed value {"T": v} with exactly one
 // member and a value of the JSON type the tag requires.
-func referenceDecodeValue(raw json.RawMessage, depth int) (types.AttributeValue, error) {
-	if depth >= maxTypedDepth {
+func decodeValue(raw json.RawMessage, depth int) (types.AttributeValue, error) {
+	if depth >= MaxDepth {
 		return nil, errors.New("too deep")
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
@@ -154,7 +172,7 @@ func referenceDecodeValue(raw json.RawMessage, depth int) (types.AttributeValue,
 		}
 		l := make([]types.AttributeValue, len(elems))
 		for i, e := range elems {
-			if l[i], err = referenceDecodeValue(e, depth+1); err != nil {
+			if l[i], err = decodeValue(e, depth+1); err != nil {
 				return nil, err
 			}
 		}
@@ -163,7 +181,7 @@ func referenceDecodeValue(raw json.RawMessage, depth int) (types.AttributeValue,
 		if len(v) == 0 || v[0] != '{' {
 			return nil, errors.New("value of M is not an object")
 		}
-		m, err := referenceDecodeMap(v, depth+1)
+		m, err := decodeMap(v, depth+1)
 		return &types.AttributeValueMemberM{Value: m}, err
 	}
 	return nil, fmt.Errorf("unknown type %q", tag)
