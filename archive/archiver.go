@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 )
 
@@ -38,6 +37,20 @@ type Result struct {
 // batch must fail to be retried.
 var ErrUnreportable = errors.New("a record that was not archived has no SequenceNumber")
 
+// BatchError is the error of an invocation that no partial batch response
+// can answer: the payload is not a stream event that can be read
+// ([ErrNotStreamEvent], invalid JSON), or a record that was not delivered
+// has no SequenceNumber ([ErrUnreportable]). Lambda then retries the whole
+// batch, bisecting it when the mapping says so; "BatchError" is the
+// errorType it logs (aws-lambda-go reports the error's type name).
+type BatchError struct {
+	Err error
+}
+
+func (e *BatchError) Error() string { return e.Err.Error() }
+
+func (e *BatchError) Unwrap() error { return e.Err }
+
 // Archiver archives the TTL deletions of stream batches. Create it once
 // with [New] and use it for every invocation; it is safe for concurrent use.
 type Archiver struct {
@@ -48,7 +61,7 @@ type Archiver struct {
 	functionName string
 	backoff      Backoff
 	now          func() time.Time
-	pool         sync.Pool // *batch
+	idle         chan *batch // batches kept for the next invocations
 }
 
 // Option configures an Archiver.
@@ -79,8 +92,38 @@ func New(client FirehoseAPI, cfg Config, opts ...Option) (*Archiver, error) {
 	for _, o := range opts {
 		o(a)
 	}
-	a.pool.New = func() any { return new(batch) }
+	a.idle = make(chan *batch, maxIdleBatches)
 	return a, nil
+}
+
+// maxIdleBatches is how many batches, with their buffers, an Archiver
+// keeps between invocations: Lambda sends a process one invocation at a
+// time, so one is reused every time; concurrent callers get new ones.
+const maxIdleBatches = 2
+
+// getBatch returns a kept batch, or a new one.
+//
+// The batches are kept in a channel rather than a sync.Pool: a Pool keeps
+// what is put back on the current P (a thread of the scheduler), where
+// Get on another P does not look, and empties at every second garbage
+// collection. Either way an invocation would then start with empty
+// buffers and grow them again step by step, as much work as the
+// conversion itself for a large batch.
+func (a *Archiver) getBatch() *batch {
+	select {
+	case b := <-a.idle:
+		return b
+	default:
+		return new(batch)
+	}
+}
+
+// putBatch keeps b for a later invocation, unless enough are kept.
+func (a *Archiver) putBatch(b *batch) {
+	select {
+	case a.idle <- b:
+	default:
+	}
 }
 
 // Config returns the archiver's configuration.
@@ -93,17 +136,18 @@ func (a *Archiver) Config() Config { return a.cfg }
 // failure is in Result.Response, record by record.
 func (a *Archiver) Archive(ctx context.Context, payload []byte) (Result, error) {
 	start := a.now()
-	b := a.pool.Get().(*batch)
-	defer a.pool.Put(b)
+	b := a.getBatch()
+	defer a.putBatch(b)
 	b.reset(a.cfg.Format)
 
 	var res Result
 	if err := b.read(payload); err != nil {
 		res.Counts = b.counts
-		return res, fmt.Errorf("read stream event: %w", err)
+		return res, &BatchError{fmt.Errorf("read stream event: %w", err)}
 	}
-	recs := b.records(a.cfg.Pack, nil)
-	cs := calls(recs, a.cfg.BatchSize, nil)
+	b.recs = b.records(a.cfg.Pack, b.recs)
+	b.calls = calls(b.recs, a.cfg.BatchSize, b.calls)
+	recs, cs := b.recs, b.calls
 	b.counts.Records = len(recs)
 	b.counts.Bytes = len(b.out)
 
@@ -154,7 +198,7 @@ func (a *Archiver) Archive(ctx context.Context, payload []byte) (Result, error) 
 	b.counts.Duration = a.now().Sub(start)
 	res.Counts = b.counts
 	if unreportable {
-		return res, fmt.Errorf("archive: %d records not delivered: %w", b.counts.Failed, ErrUnreportable)
+		return res, &BatchError{fmt.Errorf("archive: %d records not delivered: %w", b.counts.Failed, ErrUnreportable)}
 	}
 	return res, nil
 }

@@ -373,6 +373,9 @@ func TestArchiveBatchErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Archive(%q) = nil error, want one", tt.payload)
 			}
+			if be := (*archive.BatchError)(nil); !errors.As(err, &be) {
+				t.Errorf("Archive(%q) error is a %T, want a *BatchError (Lambda's errorType)", tt.payload, err)
+			}
 			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 				t.Errorf("Archive(%q) error = %v, want errors.Is %v", tt.payload, err, tt.wantIs)
 			}
@@ -393,6 +396,9 @@ func TestArchiveUnreportableFailure(t *testing.T) {
 	_, err := a.Archive(context.Background(), []byte(payload))
 	if !errors.Is(err, archive.ErrUnreportable) {
 		t.Errorf("Archive error = %v, want ErrUnreportable (the whole batch must be retried)", err)
+	}
+	if be := (*archive.BatchError)(nil); !errors.As(err, &be) {
+		t.Errorf("Archive error is a %T, want a *BatchError (Lambda's errorType)", err)
 	}
 }
 

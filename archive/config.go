@@ -2,7 +2,6 @@ package archive
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -60,8 +59,23 @@ func (e *ConfigError) Error() string {
 	return fmt.Sprintf("%s=%q is not valid: want %s", e.Variable, e.Value, e.Accepted)
 }
 
-// streamNamePattern is Firehose's DeliveryStreamName constraint.
-var streamNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
+// validStreamName reports whether name meets Firehose's
+// DeliveryStreamName constraint, the pattern [a-zA-Z0-9_.-]+ and 1 to 64
+// characters. It is written out rather than compiled from a regular
+// expression at package init, which every cold start would pay for.
+func validStreamName(name string) bool {
+	if len(name) < 1 || len(name) > 64 {
+		return false
+	}
+	for i := range len(name) {
+		switch c := name[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '.', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // ConfigFromEnv reads and checks the configuration from environment
 // variables through getenv (os.Getenv in the function). The error names the
@@ -70,7 +84,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{BatchSize: DefaultBatchSize, Format: FormatJSON, Concurrency: DefaultConcurrency}
 
 	c.StreamName = strings.TrimSpace(getenv("FIREHOSE_STREAM_NAME"))
-	if !streamNamePattern.MatchString(c.StreamName) {
+	if !validStreamName(c.StreamName) {
 		return Config{}, &ConfigError{"FIREHOSE_STREAM_NAME", c.StreamName, "a Firehose stream name: 1 to 64 of a-z A-Z 0-9 _ . -"}
 	}
 	var err error
@@ -113,7 +127,7 @@ func intVar(getenv func(string) string, name string, def, lo, hi int) (int, erro
 
 // check validates a Config built in code rather than from the environment.
 func (c Config) check() error {
-	if !streamNamePattern.MatchString(c.StreamName) {
+	if !validStreamName(c.StreamName) {
 		return &ConfigError{"StreamName", c.StreamName, "a Firehose stream name: 1 to 64 of a-z A-Z 0-9 _ . -"}
 	}
 	if c.BatchSize < 1 || c.BatchSize > MaxRecordsPerCall {

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -128,5 +129,20 @@ func TestParseStreamARN(t *testing.T) {
 				t.Errorf("parseStreamARN(%q) = %q, %q, %v, want %q, %q, %v", tt.arn, table, region, ok, tt.table, tt.region, tt.ok)
 			}
 		})
+	}
+}
+
+// validStreamName must accept exactly what Firehose's pattern does.
+func TestValidStreamName(t *testing.T) {
+	pattern := regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
+	names := []string{"", "a", "ttl-archive", "A_b.c-9", strings.Repeat("x", 64), strings.Repeat("x", 65),
+		"a b", "a/b", "a:b", "ä", "a\n", "-", ".", "_", "a\x00"}
+	for c := 0; c < 256; c++ {
+		names = append(names, "s"+string(rune(c)), string([]byte{byte(c)}))
+	}
+	for _, n := range names {
+		if got, want := validStreamName(n), pattern.MatchString(n); got != want {
+			t.Errorf("validStreamName(%q) = %v, want %v", n, got, want)
+		}
 	}
 }

@@ -48,10 +48,12 @@ type lineInfo struct {
 }
 
 // batch is one invocation's work: the lines, back to back in out, and the
-// counts so far. Batches are pooled: the buffers are reused across
-// invocations.
+// counts so far. An Archiver keeps its batches (getBatch): the buffers
+// are reused across invocations.
 type batch struct {
 	out    []byte
+	recs   []fhRecord // Firehose records, reused
+	calls  []call     // PutRecordBatch calls, reused
 	conv   []byte
 	lines  []lineInfo
 	fields recordFields
@@ -435,9 +437,18 @@ func appendRaw(dst, raw []byte) []byte {
 
 // parseStreamARN returns the table name and region of a DynamoDB stream
 // ARN: arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL.
+// It allocates nothing: it runs once per record.
 func parseStreamARN(arn []byte) (table, region []byte, ok bool) {
-	parts := bytes.SplitN(arn, []byte(":"), 6)
-	if len(parts) != 6 || string(parts[0]) != "arn" || string(parts[2]) != "dynamodb" {
+	var parts [6][]byte
+	rest := arn
+	for i := range 5 {
+		var found bool
+		if parts[i], rest, found = bytes.Cut(rest, []byte(":")); !found {
+			return nil, nil, false
+		}
+	}
+	parts[5] = rest
+	if string(parts[0]) != "arn" || string(parts[2]) != "dynamodb" {
 		return nil, nil, false
 	}
 	rest, found := bytes.CutPrefix(parts[5], []byte("table/"))

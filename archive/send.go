@@ -21,12 +21,63 @@ type FirehoseAPI interface {
 
 var _ FirehoseAPI = (*firehose.Client)(nil)
 
+// MaxBytesInFlight bounds the record data of the PutRecordBatch calls in
+// flight at once, besides Config.Concurrency: one call's worth
+// (MaxBytesPerCall). Each call holds a request body of 4/3 of its records
+// (base64 in JSON) until it returns, besides the batch's lines. Small
+// records still go out Concurrency calls at a time (400 records of 1 KB
+// are 400 KB); calls of large records (up to 4 MiB each) go one after
+// another, a round trip each, which a stream's default quota of 5 MiB/s
+// would not let go faster for long anyway.
+const MaxBytesInFlight = MaxBytesPerCall
+
+// byteBudget is a counting semaphore over bytes. Waiters take their turn
+// in the order they arrive, so a large call is not starved by small ones.
+type byteBudget struct {
+	turn  sync.Mutex // held by the one waiter allowed to wait on cond
+	mu    sync.Mutex
+	cond  sync.Cond
+	used  int
+	limit int
+}
+
+func newByteBudget(limit int) *byteBudget {
+	b := &byteBudget{limit: limit}
+	b.cond.L = &b.mu
+	return b
+}
+
+// acquire waits until n more bytes fit (n is capped at the limit, so a
+// single call larger than the limit still goes, alone) and takes them. It
+// returns what it took, to hand back to release. Waiting always ends: the
+// bytes are held only while a call is sent, and sends end by the deadline.
+func (b *byteBudget) acquire(n int) int {
+	n = min(n, b.limit)
+	b.turn.Lock()
+	defer b.turn.Unlock()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.used+n > b.limit {
+		b.cond.Wait()
+	}
+	b.used += n
+	return n
+}
+
+func (b *byteBudget) release(n int) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
+	b.cond.Broadcast()
+}
+
 // delivery is the state of sending one batch's records.
 type delivery struct {
 	a       *Archiver
 	b       *batch
 	recs    []fhRecord
 	calls   []call
+	budget  *byteBudget
 	failed  []bool // by record: not delivered in the end
 	next    atomic.Int64
 	nCalls  atomic.Int64
@@ -35,11 +86,12 @@ type delivery struct {
 	lastErr error
 }
 
-// deliver sends the records in calls, at most cfg.Concurrency at a time,
-// resending what fails until it succeeds or ctx (the send deadline) ends.
-// It returns, by record, whether the record was not delivered.
+// deliver sends the records in calls, at most cfg.Concurrency calls and
+// MaxBytesInFlight bytes of records at a time, resending what fails until
+// it succeeds or ctx (the send deadline) ends. It returns, by record,
+// whether the record was not delivered.
 func (a *Archiver) deliver(ctx context.Context, b *batch, recs []fhRecord, cs []call) *delivery {
-	d := &delivery{a: a, b: b, recs: recs, calls: cs, failed: make([]bool, len(recs))}
+	d := &delivery{a: a, b: b, recs: recs, calls: cs, failed: make([]bool, len(recs)), budget: newByteBudget(MaxBytesInFlight)}
 	workers := min(a.cfg.Concurrency, len(cs))
 	var wg sync.WaitGroup
 	for range workers {
@@ -49,7 +101,10 @@ func (a *Archiver) deliver(ctx context.Context, b *batch, recs []fhRecord, cs []
 				if i >= len(cs) {
 					return
 				}
-				d.send(ctx, cs[i])
+				c := cs[i]
+				n := d.budget.acquire(d.callBytes(c))
+				d.send(ctx, c)
+				d.budget.release(n)
 			}
 		})
 	}
@@ -89,7 +144,7 @@ func (d *delivery) send(ctx context.Context, c call) {
 		out, err := d.a.client.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{
 			DeliveryStreamName: aws.String(d.a.cfg.StreamName),
 			Records:            entries,
-		})
+		}, withExactBody)
 		if err != nil {
 			d.noteErr(fmt.Errorf("put record batch to %s: %w", d.a.cfg.StreamName, err))
 			if isPermanent(err) || ctx.Err() != nil {
@@ -125,6 +180,15 @@ func (d *delivery) send(ctx context.Context, c call) {
 	for _, r := range pending {
 		d.failed[r] = true
 	}
+}
+
+// callBytes is the record data of call c.
+func (d *delivery) callBytes(c call) int {
+	n := 0
+	for _, r := range d.recs[c.first:c.last] {
+		n += r.end - r.start
+	}
+	return n
 }
 
 func (d *delivery) noteErr(err error) {

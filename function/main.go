@@ -20,6 +20,7 @@ import (
 )
 
 func main() {
+	setMemoryLimit(os.Getenv) // before anything is allocated for a batch
 	a, err := setup(context.Background(), os.Getenv)
 	if err != nil {
 		// A configuration error stops the function at init: Lambda reports

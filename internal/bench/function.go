@@ -84,32 +84,40 @@ func ProcMemory(pid int) (hwm, rss int64, err error) {
 	return hwm, rss, sc.Err()
 }
 
-// BuildBootstrap builds ./function for this machine into dir, as the
-// end-to-end tests do.
+// BuildFlags are the go build flags of the function as Lambda runs it:
+// those of the Makefile's build-ArchiverFunction target, which SAM uses
+// (-s -w leave out the symbol table and DWARF: a smaller file to map at
+// each start). Only GOOS and GOARCH differ: the measurements run the
+// bootstrap on this machine.
+var BuildFlags = []string{"-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w"}
+
+// BuildBootstrap builds ./function for this machine into dir, with the
+// flags Lambda's build uses (BuildFlags).
 func BuildBootstrap(ctx context.Context, dir string) (string, error) {
+	return build(ctx, filepath.Join(dir, "bootstrap"), "./function", BuildFlags...)
+}
+
+// build runs go build in the module root for this machine, statically
+// linked (CGO_ENABLED=0) as Lambda's build is.
+func build(ctx context.Context, out, pkg string, flags ...string) (string, error) {
 	root, err := local.ModuleRoot()
 	if err != nil {
 		return "", err
 	}
-	return local.BuildBootstrap(ctx, root, dir)
+	cmd := exec.CommandContext(ctx, "go", append(append([]string{"build"}, flags...), "-o", out, pkg)...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build %s: %v\n%s", pkg, err, b)
+	}
+	return out, nil
 }
 
 // BuildStartFloor builds the smallest Go program that does what a Lambda
 // runtime does first (ask the Runtime API for the next invocation), to
-// measure start-up against.
+// measure start-up against, with the bootstrap's flags.
 func BuildStartFloor(ctx context.Context, dir string) (string, error) {
-	root, err := local.ModuleRoot()
-	if err != nil {
-		return "", err
-	}
-	out := filepath.Join(dir, "startfloor")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./internal/bench/cmd/startfloor")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build start floor: %v\n%s", err, b)
-	}
-	return out, nil
+	return build(ctx, filepath.Join(dir, "startfloor"), "./internal/bench/cmd/startfloor", BuildFlags...)
 }
 
 // Rig is the function under the local stack: the real bootstrap under a
@@ -120,6 +128,13 @@ type Rig struct {
 	Fn    *local.Function
 	dir   string
 	calls atomic.Int64
+}
+
+// BuildMemoryFloor builds a Lambda function on aws-lambda-go whose
+// handler ignores the payload (internal/bench/cmd/memfloor), with the
+// bootstrap's flags, to measure peak memory against.
+func BuildMemoryFloor(ctx context.Context, dir string) (string, error) {
+	return build(ctx, filepath.Join(dir, "memfloor"), "./internal/bench/cmd/memfloor", BuildFlags...)
 }
 
 // StartRig starts the stack (every Firehose call delayed by latency) and

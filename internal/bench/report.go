@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/ttl-archiver/ttl-archiver/archive"
 )
 
 // Targets of issue 5.
@@ -18,6 +20,10 @@ const (
 	TargetBilledRatio  = 1.05 // packed billed bytes over raw bytes
 	DefaultConcurrency = 4    // MAX_CONCURRENCY's default, measured for target 3
 )
+
+// FunctionMemoryLimitShare is function/memory.go's memoryLimitShare: the
+// collector's soft memory limit as a share of the function's memory.
+const FunctionMemoryLimitShare = 0.75
 
 func f0(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
 func f1(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
@@ -268,7 +274,7 @@ func (r *Report) writeRecommendations(p func(string, ...any)) {
 func (r *Report) writeFunction(p func(string, ...any), baseMS, fastMS float64) {
 	p("## 2. Whole function")
 	p("")
-	p("The real `bootstrap` (built as the end-to-end tests build it, `-tags lambda.norpc`) under the loopback Lambda")
+	p("The real `bootstrap` (built as `make build-ArchiverFunction` builds it for Lambda, `%s`, for this machine) under the loopback Lambda", strings.Join(BuildFlags, " "))
 	p("Runtime API, sending through the real SDK client (SigV4, JSON protocol, HTTP) to the Firehose stand-in, which")
 	p("discards what it takes. CPU is utime + stime of the bootstrap from `/proc/<pid>/stat` (10 ms ticks), read between")
 	p("blocks of warm invocations, after 3 warm-up invocations; the stand-in runs in the benchmark's own process.")
@@ -342,10 +348,10 @@ func (r *Report) writeFunction(p func(string, ...any), baseMS, fastMS float64) {
 		last := r.GCSweep[len(r.GCSweep)-1]
 		p("Collecting a quarter as often (`%s`) removes %s%% of the function's CPU and raises the peak to %s MiB: the",
 			strings.Join(last.Env, " "), f0(100*(1-last.CPU.PerInvocation.Median()/def)), mib(last.Memory.Peak))
-		p("collector's share trades directly against target 4. What cuts both is allocating less per invocation (the")
-		p("SDK's request bodies, which smithy-go grows by doubling and then copies once more in `ShapeSerializer.Bytes`;")
-		p("the archiver's pooled batch buffers, which `sync.Pool` lets the collector drop when it runs twice between two")
-		p("invocations).")
+		p("collector's share trades directly against target 4. What cuts both is allocating less per invocation: the")
+		p("archiver writes each PutRecordBatch body in one allocation of its final size (`archive/request.go`) where")
+		p("smithy-go's serializer grows a buffer step by step and copies it once more; what is left is mostly the batch")
+		p("buffers, which `sync.Pool` lets the collector drop when it runs twice between two invocations.")
 		p("")
 	}
 }
@@ -394,21 +400,29 @@ func (r *Report) writeMemory(p func(string, ...any)) {
 	p("VmRSS when init is done, VmHWM (the peak resident set) from `/proc/<pid>/status` after the first invocation and")
 	p("after the last. The target is a peak of at most %d MiB.", TargetPeakMiB)
 	p("")
-	p("| batch | records | payload (MB) | RSS at init (MiB) | peak after 1 (MiB) | peak after %d (MiB) | × %d MiB | |", r.Memory[0].Invocations, TargetPeakMiB)
-	p("| --- | --- | --- | --- | --- | --- | --- | --- |")
-	for _, mp := range r.Memory {
+	p("The last column is the floor: the same batches taken by a function that does nothing with them")
+	p("(`internal/bench/cmd/memfloor`: aws-lambda-go and a handler that answers at once), its peak after as many invocations.")
+	p("")
+	p("| batch | records | payload (MB) | RSS at init (MiB) | peak after 1 (MiB) | peak after %d (MiB) | × %d MiB | | floor: runtime alone (MiB) |", r.Memory[0].Invocations, TargetPeakMiB)
+	p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	for i, mp := range r.Memory {
 		ratio := float64(mp.Peak) / (TargetPeakMiB << 20)
-		p("| %s | %s | %s | %s | %s | %s | %s | %s |", mp.Name, thousands(int64(mp.Records)), f2(float64(mp.PayloadBytes)/1e6),
-			mib(mp.Ready), mib(mp.First), mib(mp.Peak), x2(ratio), verdict(ratio <= 1))
+		floor := "–"
+		if i < len(r.MemoryFloor) {
+			floor = mib(r.MemoryFloor[i].Peak)
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |", mp.Name, thousands(int64(mp.Records)), f2(float64(mp.PayloadBytes)/1e6),
+			mib(mp.Ready), mib(mp.First), mib(mp.Peak), x2(ratio), verdict(ratio <= 1), floor)
 	}
 	p("")
 	if len(r.MemoryVariants) == 0 {
 		return
 	}
 	p("The peak grows over the first invocations: the Runtime API client's pooled payload buffer and the archiver's")
-	p("pooled batch stay live between invocations, and with `GOGC=100` the heap may grow to twice what is live. Most")
-	p("of the bytes allocated per invocation are the SDK's request bodies: smithy-go's JSON serializer appends each")
-	p("record's base64 to a buffer that starts empty and doubles (`ShapeSerializer.WriteBlob`), up to 4 calls at once.")
+	p("pooled batch (each about the payload's size) stay live between invocations, and with `GOGC=100` the heap may")
+	p("grow to twice what is live, counting what is allocated while a collection runs. The request bodies come on top:")
+	p("at most `archive.MaxBytesInFlight` (%s MiB) of records in PutRecordBatch calls at once, each body (4/3 of its", mib(archive.MaxBytesInFlight))
+	p("records, base64) written once at its final size (`archive/request.go`).")
 	p("What settings of the function's environment do to the worst shape (%s), with the CPU they cost:", r.MemoryVariants[0].Memory.Name)
 	p("")
 	p("| environment | peak after 1 (MiB) | peak after %d (MiB) | × %d MiB | CPU per invocation (ms) |", r.MemoryVariants[0].Memory.Invocations, TargetPeakMiB)
@@ -431,9 +445,9 @@ func (r *Report) writeMemory(p func(string, ...any)) {
 		}
 	}
 	p("")
-	p("A lasting fix is in the code rather than the settings: fewer bytes in flight to the SDK (the serializer's")
-	p("buffers grow by doubling to 4/3 of each call's records, up to 4 calls at once) and fewer live buffers between")
-	p("invocations.")
+	p("The function sets the collector's soft memory limit to %s%% of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` when", f0(100*FunctionMemoryLimitShare))
+	p("`GOMEMLIMIT` is not set (`function/memory.go`): a guard against running out of memory, not a cut of the peak")
+	p("(%s MiB at the 128 MB the loopback Runtime API reports). A limit low enough to cut the peak costs the CPU above.", mib(int64(FunctionMemoryLimitShare*128)<<20))
 	p("")
 }
 
@@ -525,10 +539,11 @@ func (r *Report) writeStartup(p func(string, ...any)) {
 		p("On this machine the floor alone (starting a Go program, its runtime, net/http and one request) takes %s ms of",
 			f1(s.Floor.Median()))
 		p("the %s ms budget; the function adds %s ms, and its `setup` (configuration, SDK config, client) is under a", f0(TargetStartupMS), f1(s.Bootstrap.Median()-s.Floor.Median()))
-		p("millisecond of it: the rest is loading a larger binary and initialising its packages. Two groups serve nothing at")
-		p("run time: the SDK's DynamoDB packages (%s ms), linked only because `archive/reference.go` (ReferenceConvertImage,", f1(ms(InitDynamoDB)))
-		p("TypedJSON: the tests', the soak's and restore's specification) lives in package archive, and the SSO, sign-in")
-		p("and STS clients (%s ms) that `config.LoadDefaultConfig` links for credential sources a Lambda function never uses.", f1(ms(InitCreds)))
+		p("millisecond of it: the rest is loading a larger binary and initialising its packages. The SDK's DynamoDB")
+		p("packages take %s ms (the reference conversion lives in `archive/reference` so that the function does not link", f1(ms(InitDynamoDB)))
+		p("them; a figure above zero means something in the function imports them again). The SSO, sign-in and STS clients")
+		p("(%s ms) are linked by `config.LoadDefaultConfig` for credential sources a Lambda function never uses; reading", f1(ms(InitCreds)))
+		p("the credentials from the environment by hand would drop them, at the price of not following the SDK's rules.")
 		p("")
 	}
 }
@@ -536,7 +551,7 @@ func (r *Report) writeStartup(p func(string, ...any)) {
 // Groups of packages, for the start-up's init table.
 const (
 	InitStd       = "Go standard library"
-	InitDynamoDB  = "SDK DynamoDB and DynamoDB Streams types, attributevalue (linked for `archive/reference.go`)"
+	InitDynamoDB  = "SDK DynamoDB and DynamoDB Streams types, attributevalue"
 	InitCreds     = "SDK SSO, SSO OIDC, sign-in, STS (credential providers `config` links)"
 	InitFirehose  = "SDK Firehose"
 	InitSDK       = "SDK core and smithy-go, other"

@@ -42,6 +42,9 @@ type Report struct {
 	GCSweep []MemoryVariant
 	Latency []LatencyPoint // target 3, by MAX_CONCURRENCY
 	Memory  []MemoryPoint  // target 4
+	// MemoryFloor is, shape by shape, the peak of a function that only
+	// takes the batches (aws-lambda-go and a handler that ignores them).
+	MemoryFloor []MemoryPoint
 	// MemoryVariants are the worst shape's peak under settings that
 	// lower it, with the CPU each costs.
 	MemoryVariants []MemoryVariant
@@ -109,7 +112,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.Sweep = append(r.Sweep, hc)
 	}
 
-	// The function's bootstrap, built as the end-to-end tests build it.
+	// The function's bootstrap, built with the flags of Lambda's build (BuildFlags).
 	dir, err := os.MkdirTemp("", "ttl-archiver-bench-bin")
 	if err != nil {
 		return nil, err
@@ -121,6 +124,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	floor, err := BuildStartFloor(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	memFloor, err := BuildMemoryFloor(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -203,6 +210,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, fmt.Errorf("memory, %s: %w", s.name, err)
 		}
 		r.Memory = append(r.Memory, mp)
+		fp, err := MeasureMemory(ctx, memFloor, s.name, p, n, map[bool]int{false: 6, true: 2}[o.Quick])
+		if err != nil {
+			return nil, fmt.Errorf("memory floor, %s: %w", s.name, err)
+		}
+		r.MemoryFloor = append(r.MemoryFloor, fp)
 	}
 
 	worst := -1

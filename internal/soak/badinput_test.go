@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
+	"github.com/ttl-archiver/ttl-archiver/archive/reference"
 	"github.com/ttl-archiver/ttl-archiver/internal/esm"
 	"github.com/ttl-archiver/ttl-archiver/internal/firehoselocal"
 	"github.com/ttl-archiver/ttl-archiver/internal/local"
@@ -249,8 +250,8 @@ func TestBadInput(t *testing.T) {
 			if tt.direct != nil {
 				switch {
 				case tt.fnErr != "":
-					if out.fnErr == nil || !strings.Contains(out.fnErr.Message, tt.fnErr) {
-						t.Errorf("invoke: function error %+v, response %s; want an error containing %q", out.fnErr, out.response, tt.fnErr)
+					if out.fnErr == nil || !strings.Contains(out.fnErr.Message, tt.fnErr) || out.fnErr.Type != "BatchError" {
+						t.Errorf("invoke: function error %+v, response %s; want a BatchError containing %q", out.fnErr, out.response, tt.fnErr)
 					}
 				default:
 					if out.fnErr != nil || string(out.response) != tt.response {
@@ -351,9 +352,9 @@ func checkBadLine(t *testing.T, l archive.Line, want lineWant, sent []byte) {
 		if err := json.Unmarshal(sent, &rec); err != nil {
 			t.Fatalf("test record: %v", err)
 		}
-		wantItem, err := archive.ReferenceConvertImage(rec.DynamoDB.OldImage, archive.FormatJSON)
+		wantItem, err := reference.PlainJSON(rec.DynamoDB.OldImage)
 		if err != nil {
-			t.Fatalf("ReferenceConvertImage: %v", err)
+			t.Fatalf("reference.PlainJSON: %v", err)
 		}
 		item, err := l.ItemJSON()
 		if err != nil || !bytes.Equal(item, wantItem) {

@@ -1,0 +1,26 @@
+package main
+
+import "testing"
+
+func TestMemoryLimit(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want int64
+	}{
+		{"128 MB function", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, 96 << 20},
+		{"256 MB function", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256"}, 192 << 20},
+		{"GOMEMLIMIT set wins", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "GOMEMLIMIT": "50MiB"}, 0},
+		{"outside Lambda", map[string]string{}, 0},
+		{"not a number", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "lots"}, 0},
+		{"zero", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "0"}, 0},
+		{"too large to hold in bytes", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "9223372036854775807"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := memoryLimit(func(k string) string { return tt.env[k] }); got != tt.want {
+				t.Errorf("memoryLimit(%v) = %d, want %d", tt.env, got, tt.want)
+			}
+		})
+	}
+}
