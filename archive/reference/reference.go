@@ -37,7 +37,7 @@ func PlainJSON(image []byte) ([]byte, error) {
 	if err := dec.Decode(&types.AttributeValueMemberM{Value: m}, &out); err != nil {
 		return nil, fmt.Errorf("attributevalue: %w", err)
 	}
-	return encode(plainJSON(out))
+	return encode(NumbersAsJSON(out))
 }
 
 // DynamoDBJSON converts an image to DynamoDB JSON (typed values, map keys
@@ -236,9 +236,11 @@ func refSet[T any](v json.RawMessage, elem func(json.RawMessage) (T, error)) ([]
 	return out, nil
 }
 
-// plainJSON replaces attributevalue.Number (a string type, which
-// encoding/json would quote) with json.Number throughout.
-func plainJSON(v any) any {
+// NumbersAsJSON replaces attributevalue.Number (a string type, which
+// encoding/json would quote) with json.Number throughout v, the result of
+// decoding with attributevalue's UseNumber, so that encoding/json writes
+// numbers with every digit.
+func NumbersAsJSON(v any) any {
 	switch v := v.(type) {
 	case attributevalue.Number:
 		return json.Number(v)
@@ -250,12 +252,12 @@ func plainJSON(v any) any {
 		return out
 	case map[string]any:
 		for k, e := range v {
-			v[k] = plainJSON(e)
+			v[k] = NumbersAsJSON(e)
 		}
 		return v
 	case []any:
 		for i, e := range v {
-			v[i] = plainJSON(e)
+			v[i] = NumbersAsJSON(e)
 		}
 		return v
 	}

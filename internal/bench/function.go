@@ -254,23 +254,11 @@ func MeasureFunctionCPU(ctx context.Context, bootstrap, name string, payload []b
 	}
 	var cc callCounter
 	for range blocks {
-		c0, err := ProcCPU(r.Pid())
+		cpu, err := r.invokeBlock(ctx, payload, perBlock, &out.Duration, &cc)
 		if err != nil {
 			return out, err
 		}
-		for range perBlock {
-			d, calls, err := r.Invoke(ctx, payload)
-			if err != nil {
-				return out, err
-			}
-			out.Duration = append(out.Duration, ms(d))
-			cc.add(calls)
-		}
-		c1, err := ProcCPU(r.Pid())
-		if err != nil {
-			return out, err
-		}
-		out.PerInvocation = append(out.PerInvocation, ms(c1-c0)/float64(perBlock))
+		out.PerInvocation = append(out.PerInvocation, cpu)
 		out.Invocations += perBlock
 	}
 	out.Calls, out.Resent = cc.min(), cc.resent()
@@ -312,26 +300,35 @@ func MeasureLatency(ctx context.Context, bootstrap string, payload []byte, concu
 	if _, _, err := r.Invoke(ctx, payload); err != nil {
 		return out, err
 	}
-	c0, err := ProcCPU(r.Pid())
-	if err != nil {
+	var cc callCounter
+	if out.CPU, err = r.invokeBlock(ctx, payload, n, &out.Duration, &cc); err != nil {
 		return out, err
 	}
-	var cc callCounter
+	out.Calls, out.Resent = cc.min(), cc.resent()
+	return out, nil
+}
+
+// invokeBlock invokes the function n times with payload, appends each
+// time to answer (ms) to durations and each invocation's calls to cc, and
+// returns the process's CPU per invocation over the block, ms.
+func (r *Rig) invokeBlock(ctx context.Context, payload []byte, n int, durations *Sample, cc *callCounter) (float64, error) {
+	c0, err := ProcCPU(r.Pid())
+	if err != nil {
+		return 0, err
+	}
 	for range n {
 		d, calls, err := r.Invoke(ctx, payload)
 		if err != nil {
-			return out, err
+			return 0, err
 		}
-		out.Duration = append(out.Duration, ms(d))
+		*durations = append(*durations, ms(d))
 		cc.add(calls)
 	}
 	c1, err := ProcCPU(r.Pid())
 	if err != nil {
-		return out, err
+		return 0, err
 	}
-	out.CPU = ms(c1-c0) / float64(n)
-	out.Calls, out.Resent = cc.min(), cc.resent()
-	return out, nil
+	return ms(c1-c0) / float64(n), nil
 }
 
 // MemoryPoint is the bootstrap's resident memory around batches of one

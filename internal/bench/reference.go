@@ -17,6 +17,7 @@ import (
 	fhtypes "github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
+	"github.com/ttl-archiver/ttl-archiver/archive/reference"
 )
 
 // ReferenceHandler is the handler a careful engineer would write first,
@@ -146,7 +147,7 @@ func referenceImage(image map[string]events.DynamoDBAttributeValue) (json.RawMes
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(numbersAsJSON(out)); err != nil {
+	if err := enc.Encode(reference.NumbersAsJSON(out)); err != nil {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
@@ -193,32 +194,6 @@ func sdkValue(v events.DynamoDBAttributeValue) (types.AttributeValue, error) {
 		return &types.AttributeValueMemberM{Value: m}, nil
 	}
 	return nil, errors.New("unknown attribute type")
-}
-
-// numbersAsJSON replaces attributevalue.Number (a string type, which
-// encoding/json would quote) with json.Number.
-func numbersAsJSON(v any) any {
-	switch v := v.(type) {
-	case attributevalue.Number:
-		return json.Number(v)
-	case []attributevalue.Number:
-		out := make([]json.Number, len(v))
-		for i, n := range v {
-			out[i] = json.Number(n)
-		}
-		return out
-	case map[string]any:
-		for k, e := range v {
-			v[k] = numbersAsJSON(e)
-		}
-		return v
-	case []any:
-		for i, e := range v {
-			v[i] = numbersAsJSON(e)
-		}
-		return v
-	}
-	return v
 }
 
 // tableAndRegion reads arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL.
