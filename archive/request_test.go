@@ -3,10 +3,13 @@ package archive
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,10 +25,10 @@ type sentRequest struct {
 	body                               []byte
 }
 
-// TestExactBodyMatchesSDK sends the same inputs through the real client
-// with and without withExactBody, to a loopback server, and compares the
+// TestStreamedBodyMatchesSDK sends the same inputs through the real client
+// with and without a streamedBody, to a loopback server, and compares the
 // requests: the body must be the SDK's, byte for byte.
-func TestExactBodyMatchesSDK(t *testing.T) {
+func TestStreamedBodyMatchesSDK(t *testing.T) {
 	var got []sentRequest
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -70,9 +73,9 @@ func TestExactBodyMatchesSDK(t *testing.T) {
 			// Validation rejects some of these inputs before anything is
 			// sent; both ways must then fail alike.
 			_, errSDK := client.PutRecordBatch(context.Background(), in)
-			_, errExact := client.PutRecordBatch(context.Background(), in, withExactBody)
+			_, errExact := client.PutRecordBatch(context.Background(), in, new(streamedBody).apply)
 			if (errSDK == nil) != (errExact == nil) {
-				t.Fatalf("PutRecordBatch errors: SDK %v, with withExactBody %v", errSDK, errExact)
+				t.Fatalf("PutRecordBatch errors: SDK %v, streamed %v", errSDK, errExact)
 			}
 			if errSDK != nil {
 				if len(got) != 0 {
@@ -85,18 +88,19 @@ func TestExactBodyMatchesSDK(t *testing.T) {
 			}
 			sdk, exact := got[0], got[1]
 			if !bytes.Equal(exact.body, sdk.body) {
-				t.Errorf("body with withExactBody = %.200q (%d bytes), want the SDK's %.200q (%d bytes)", exact.body, len(exact.body), sdk.body, len(sdk.body))
+				t.Errorf("streamed body = %.200q (%d bytes), want the SDK's %.200q (%d bytes)", exact.body, len(exact.body), sdk.body, len(sdk.body))
 			}
 			if exact.target != sdk.target || exact.contentType != sdk.contentType || exact.contentLength != sdk.contentLength {
-				t.Errorf("headers with withExactBody = %+v, want the SDK's %+v", exact, sdk)
+				t.Errorf("headers with a streamed body = %+v, want the SDK's %+v", exact, sdk)
 			}
 		})
 	}
 }
 
-// TestExactBodyAllocatesOnce: the body is written in one allocation of
-// its final size, not grown.
-func TestExactBodyAllocatesOnce(t *testing.T) {
+// TestStreamedBodyAllocatesLittle: a call allocates a small fraction of
+// its body, where the SDK alone grows a buffer up to the body step by step
+// and then copies it.
+func TestStreamedBodyAllocatesLittle(t *testing.T) {
 	in := &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("s")}
 	for range 8 {
 		in.Records = append(in.Records, types.Record{Data: bytes.Repeat([]byte("0123456789"), 50_000)})
@@ -121,16 +125,82 @@ func TestExactBodyAllocatesOnce(t *testing.T) {
 		})
 	}
 	sdk := allocated()
-	exact := allocated(withExactBody)
-	// The body is the only large allocation left; the SDK alone grows a
-	// buffer up to it step by step, then copies it.
-	if limit := 1.25 * float64(bodyLen); exact > limit {
-		t.Errorf("bytes allocated by a call with withExactBody = %.0f, want at most %.0f (1.25 × the %d-byte body); the SDK alone: %.0f", exact, limit, bodyLen, sdk)
+	streamed := allocated(new(streamedBody).apply)
+	if bodyLen < 5_000_000 {
+		t.Fatalf("body sent = %d bytes, want the whole 4/3 × 4 MB", bodyLen)
 	}
-	if exact >= sdk {
-		t.Errorf("bytes allocated with withExactBody = %.0f, want fewer than the SDK's %.0f", exact, sdk)
+	if limit := 0.05 * float64(bodyLen); streamed > limit {
+		t.Errorf("bytes allocated by a call with a streamed body = %.0f, want at most %.0f (5%% of the %d-byte body); the SDK alone: %.0f", streamed, limit, bodyLen, sdk)
 	}
 }
+
+// TestStreamedBodyReadsAndSeeks reads bodies in pieces of every size and
+// from every offset, and compares them with the body written whole.
+func TestStreamedBodyReadsAndSeeks(t *testing.T) {
+	prefix := []byte(`{"DeliveryStreamName":"s","Records":[`)
+	var data [][]byte
+	for n := range 12 {
+		d := make([]byte, n)
+		for i := range d {
+			d[i] = byte(n*31 + i*7)
+		}
+		data = append(data, d)
+	}
+	var records []types.Record
+	want := slices.Clone(prefix)
+	for i, d := range data {
+		records = append(records, types.Record{Data: d})
+		if i > 0 {
+			want = append(want, ',')
+		}
+		want = append(want, `{"Data":"`...)
+		want = base64.StdEncoding.AppendEncode(want, d)
+		want = append(want, `"}`...)
+	}
+	want = append(want, "]}"...)
+
+	b := new(streamedBody)
+	b.set(prefix, records)
+	if n, err := b.Seek(0, io.SeekEnd); err != nil || n != int64(len(want)) {
+		t.Fatalf("Seek(0, SeekEnd) = %d, %v; want %d", n, err, len(want))
+	}
+	for size := 1; size <= 9; size++ {
+		for off := range len(want) + 1 {
+			if _, err := b.Seek(int64(off), io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(readerOf(b, size))
+			if err != nil {
+				t.Fatalf("read from %d in pieces of %d: %v", off, size, err)
+			}
+			if !bytes.Equal(got, want[off:]) {
+				t.Fatalf("read from %d in pieces of %d = %q, want %q", off, size, got, want[off:])
+			}
+		}
+	}
+	if n, err := b.Seek(-3, io.SeekCurrent); err != nil || n != int64(len(want)-3) {
+		t.Errorf("Seek(-3, SeekCurrent) at the end = %d, %v; want %d", n, err, len(want)-3)
+	}
+	if _, err := b.Seek(-1, io.SeekStart); err == nil {
+		t.Error("Seek(-1, SeekStart): no error")
+	}
+	b.end()
+	if _, err := b.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.Read(make([]byte, 10)); n != 0 || !errors.Is(err, errBodyEnded) {
+		t.Errorf("Read after end = %d, %v; want 0, errBodyEnded", n, err)
+	}
+}
+
+// readerOf reads r at most size bytes at a time.
+func readerOf(r io.Reader, size int) io.Reader {
+	return readerFunc(func(p []byte) (int, error) { return r.Read(p[:min(len(p), size)]) })
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
 type httpDoer func(*http.Request) (*http.Response, error)
 

@@ -23,12 +23,13 @@ var _ FirehoseAPI = (*firehose.Client)(nil)
 
 // MaxBytesInFlight bounds the record data of the PutRecordBatch calls in
 // flight at once, besides Config.Concurrency: one call's worth
-// (MaxBytesPerCall). Each call holds a request body of 4/3 of its records
-// (base64 in JSON) until it returns, besides the batch's lines. Small
-// records still go out Concurrency calls at a time (400 records of 1 KB
-// are 400 KB); calls of large records (up to 4 MiB each) go one after
-// another, a round trip each, which a stream's default quota of 5 MiB/s
-// would not let go faster for long anyway.
+// (MaxBytesPerCall). Small records still go out Concurrency calls at a
+// time (400 records of 1 KB are 400 KB); calls of large records (up to
+// 4 MiB each) go one after another, a round trip each: a stream's default
+// quota of 5 MiB/s (AWS-FACTS.md) would answer more at once with throttled
+// records to send again, not with more throughput. Memory is not what it
+// bounds: a call's body is encoded from the lines as it is sent
+// (streamedBody), not held.
 const MaxBytesInFlight = MaxBytesPerCall
 
 // byteBudget is a counting semaphore over bytes. Waiters take their turn
@@ -141,10 +142,12 @@ func (d *delivery) send(ctx context.Context, c call) {
 			entries = append(entries, types.Record{Data: d.b.out[rec.start:rec.end]})
 		}
 		d.nCalls.Add(1)
+		body := new(streamedBody)
 		out, err := d.a.client.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{
 			DeliveryStreamName: aws.String(d.a.cfg.StreamName),
 			Records:            entries,
-		}, withExactBody)
+		}, body.apply)
+		body.end() // the lines may be reused once the call has returned
 		if err != nil {
 			d.noteErr(fmt.Errorf("put record batch to %s: %w", d.a.cfg.StreamName, err))
 			if isPermanent(err) || ctx.Err() != nil {
