@@ -1,8 +1,8 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 
@@ -12,7 +12,7 @@ import (
 )
 
 func TestSetupConfigurationErrors(t *testing.T) {
-	base := map[string]string{"FIREHOSE_STREAM_NAME": "ttl-archive", "AWS_REGION": "us-east-1"}
+	base := map[string]string{"FIREHOSE_STREAM_NAME": "ttl-archive", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET"}
 	tests := []struct {
 		name    string
 		set     map[string]string
@@ -22,17 +22,21 @@ func TestSetupConfigurationErrors(t *testing.T) {
 		{"batch size too big", map[string]string{"BATCH_SIZE": "1000"}, "BATCH_SIZE"},
 		{"unknown format", map[string]string{"ARCHIVE_FORMAT": "parquet"}, "ARCHIVE_FORMAT"},
 		{"pack not a bool", map[string]string{"PACK_RECORDS": "1"}, "PACK_RECORDS"},
+		{"no region", map[string]string{"AWS_REGION": ""}, "AWS_REGION"},
+		{"no credentials", map[string]string{"AWS_ACCESS_KEY_ID": ""}, "AWS_ACCESS_KEY_ID"},
+		{"no secret key", map[string]string{"AWS_SECRET_ACCESS_KEY": ""}, "AWS_SECRET_ACCESS_KEY"},
+		{"attempts not a number", map[string]string{"AWS_MAX_ATTEMPTS": "many"}, "AWS_MAX_ATTEMPTS"},
+		{"attempts zero", map[string]string{"AWS_MAX_ATTEMPTS": "0"}, "AWS_MAX_ATTEMPTS"},
+		{"unknown retry mode", map[string]string{"AWS_RETRY_MODE": "legacy"}, "AWS_RETRY_MODE"},
+		{"FIPS not a bool", map[string]string{"AWS_USE_FIPS_ENDPOINT": "yes"}, "AWS_USE_FIPS_ENDPOINT"},
+		{"dual-stack not a bool", map[string]string{"AWS_USE_DUALSTACK_ENDPOINT": "1"}, "AWS_USE_DUALSTACK_ENDPOINT"},
+		{"ignore endpoints not a bool", map[string]string{"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "on"}, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{}
-			for k, v := range base {
-				env[k] = v
-			}
-			for k, v := range tt.set {
-				env[k] = v
-			}
-			_, err := setup(context.Background(), func(k string) string { return env[k] })
+			env := maps.Clone(base)
+			maps.Copy(env, tt.set)
+			_, err := setup(func(k string) string { return env[k] })
 			if err == nil || !strings.Contains(err.Error(), tt.wantVar) {
 				t.Errorf("setup error = %v, want one naming %s", err, tt.wantVar)
 			}
@@ -41,11 +45,9 @@ func TestSetupConfigurationErrors(t *testing.T) {
 }
 
 func TestSetupBuildsArchiver(t *testing.T) {
-	t.Setenv("AWS_REGION", "eu-west-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	env := map[string]string{"FIREHOSE_STREAM_NAME": "ttl-archive", "BATCH_SIZE": "250", "ARCHIVE_FORMAT": "dynamodb-json"}
-	a, err := setup(context.Background(), func(k string) string { return env[k] })
+	env := map[string]string{"FIREHOSE_STREAM_NAME": "ttl-archive", "BATCH_SIZE": "250", "ARCHIVE_FORMAT": "dynamodb-json",
+		"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+	a, err := setup(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatalf("setup: %v", err)
 	}

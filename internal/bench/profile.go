@@ -16,13 +16,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
 	"github.com/ttl-archiver/ttl-archiver/internal/firehoselocal"
+	"github.com/ttl-archiver/ttl-archiver/internal/lambdaenv"
 	"github.com/ttl-archiver/ttl-archiver/internal/local"
 )
 
@@ -150,7 +148,7 @@ type Profile struct {
 // equal.
 const (
 	CatArchive  = "archive: read the event, convert, write lines, batch"
-	CatEncode   = "SDK: request encoding (JSON, base64 of every record)"
+	CatEncode   = "SDK: request encoding (JSON; base64 of every record, once to sign, once to send)"
 	CatSign     = "SDK: SigV4 signing (SHA-256 of the whole body)"
 	CatDecode   = "SDK: response decoding"
 	CatSDKOther = "SDK: middleware, retry, endpoint, other"
@@ -170,13 +168,14 @@ func ProfileFunction(ctx context.Context, exe, serveFlag string, payload []byte,
 	}
 	defer srv.stop()
 
-	awsCfg, err := config.LoadDefaultConfig(ctx,
-		config.WithRegion(local.Region),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	// The client as function/main.go builds it, from the environment the
+	// loopback stack gives the function.
+	env := map[string]string{"AWS_REGION": local.Region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_ENDPOINT_URL_FIREHOSE": srv.firehose}
+	opts, err := lambdaenv.FirehoseOptions(func(k string) string { return env[k] })
 	if err != nil {
 		return out, err
 	}
-	client := firehose.NewFromConfig(awsCfg, func(o *firehose.Options) { o.BaseEndpoint = aws.String(srv.firehose) })
+	client := firehose.New(opts)
 	cfg := archive.Config{StreamName: local.Stream, BatchSize: archive.DefaultBatchSize, Concurrency: archive.DefaultConcurrency, Format: archive.FormatJSON}
 	a, err := archive.New(client, cfg,
 		archive.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil))),
@@ -359,7 +358,9 @@ func categorize(s profileSample) string {
 		switch {
 		case strings.Contains(f, "/signer/"):
 			return CatSign
-		case isStep(f, "Serialize"):
+		case isStep(f, "Serialize"), strings.Contains(f, "archive.(*streamedBody)"):
+			// The body is encoded as it is read (archive/request.go),
+			// under the signer's hash and under net/http's write.
 			return CatEncode
 		case isStep(f, "Deserialize"):
 			return CatDecode

@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ttl-archiver/ttl-archiver/archive"
+	ttlarchiver "github.com/ttl-archiver/ttl-archiver"
+	"github.com/ttl-archiver/ttl-archiver/internal/lambdaenv"
+	"github.com/ttl-archiver/ttl-archiver/internal/samtemplate"
 )
 
 // Targets of issue 5.
@@ -21,9 +23,26 @@ const (
 	DefaultConcurrency = 4    // MAX_CONCURRENCY's default, measured for target 3
 )
 
-// FunctionMemoryLimitShare is function/memory.go's memoryLimitShare: the
-// collector's soft memory limit as a share of the function's memory.
-const FunctionMemoryLimitShare = 0.75
+// templateDefault is the default of a parameter of template.yaml, "" when
+// it has none or the template does not parse.
+func templateDefault(name string) string {
+	t, err := samtemplate.Parse(ttlarchiver.Template)
+	if err != nil {
+		return ""
+	}
+	return t.Parameters[name].Default
+}
+
+// functionMemoryLimit is the collector's soft memory limit the function
+// sets for mb MB of memory.
+func functionMemoryLimit(mb int) int64 {
+	return lambdaenv.MemoryLimit(func(k string) string {
+		if k == "AWS_LAMBDA_FUNCTION_MEMORY_SIZE" {
+			return strconv.Itoa(mb)
+		}
+		return ""
+	})
+}
 
 func f0(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
 func f1(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
@@ -248,8 +267,12 @@ func (r *Report) writeRecommendations(p func(string, ...any)) {
 	p("  `StreamBatchSize` of 1,000 a batch is 3 calls, all in flight at once at 4.")
 	pm := r.peakMemory()
 	rec := r.RecommendedMemoryMB()
-	p("- **MemorySize: %d MB** (now 256). The peak resident memory on the largest payloads Lambda can send (6 MB) is %s MiB",
-		rec, mib(pm.Peak))
+	now := "the template's default"
+	if d := templateDefault("MemorySize"); d != strconv.Itoa(rec) {
+		now = fmt.Sprintf("the template's default is %q: change it", d)
+	}
+	p("- **MemorySize: %d MB** (%s). The peak resident memory on the largest payloads Lambda can send (6 MB) is %s MiB",
+		rec, now, mib(pm.Peak))
 	p("  (%s), so %d MB leaves at least twice that. Lambda gives CPU in proportion to memory (one vCPU at 1,769 MB), so", pm.Name, rec)
 	p("  CPU-bound work costs the same GB-seconds at any size below that, while the time spent waiting for Firehose costs")
 	p("  GB-seconds in proportion to memory: the smallest size that fits is the cheapest. At %d MB (%.3f vCPU) the", rec, float64(rec)/LambdaFullCPUMB)
@@ -308,7 +331,7 @@ func (r *Report) writeFunction(p func(string, ...any), baseMS, fastMS float64) {
 	p("### Where the rest goes")
 	p("")
 	p("The same invocations in one process under the CPU profiler: the archiver with the SDK client built as")
-	p("`function/main.go` builds it (`config.LoadDefaultConfig`, `firehose.NewFromConfig`), sending to the stand-in,")
+	p("`function/main.go` builds it (`lambdaenv.FirehoseOptions`, `firehose.New`), sending to the stand-in,")
 	p("and aws-lambda-go's Runtime API round trips (GET the event into a buffer, POST the response) done the same way")
 	p("with net/http; the servers run in a child process, so their CPU is not in the profile. Samples are attributed to")
 	p("the innermost frame of a known part (SDK middleware is nested, so the serializer's frame is on the stack while")
@@ -348,10 +371,10 @@ func (r *Report) writeFunction(p func(string, ...any), baseMS, fastMS float64) {
 		last := r.GCSweep[len(r.GCSweep)-1]
 		p("Collecting a quarter as often (`%s`) removes %s%% of the function's CPU and raises the peak to %s MiB: the",
 			strings.Join(last.Env, " "), f0(100*(1-last.CPU.PerInvocation.Median()/def)), mib(last.Memory.Peak))
-		p("collector's share trades directly against target 4. What cuts both is allocating less per invocation: the")
-		p("archiver writes each PutRecordBatch body in one allocation of its final size (`archive/request.go`) where")
-		p("smithy-go's serializer grows a buffer step by step and copies it once more; what is left is mostly the batch")
-		p("buffers, which `sync.Pool` lets the collector drop when it runs twice between two invocations.")
+		p("collector's share trades directly against target 4 (and the soft memory limit of section 4 caps it). What cuts")
+		p("both is allocating less per invocation: the archiver encodes each PutRecordBatch body from the lines as it is")
+		p("sent (`archive/request.go`) where smithy-go's serializer grows a buffer step by step and copies it once more,")
+		p("and keeps its batch buffers from one invocation to the next; what is left is mostly the SDK's work per call.")
 		p("")
 	}
 }
@@ -418,11 +441,12 @@ func (r *Report) writeMemory(p func(string, ...any)) {
 	if len(r.MemoryVariants) == 0 {
 		return
 	}
-	p("The peak grows over the first invocations: the Runtime API client's pooled payload buffer and the archiver's")
-	p("pooled batch (each about the payload's size) stay live between invocations, and with `GOGC=100` the heap may")
-	p("grow to twice what is live, counting what is allocated while a collection runs. The request bodies come on top:")
-	p("at most `archive.MaxBytesInFlight` (%s MiB) of records in PutRecordBatch calls at once, each body (4/3 of its", mib(archive.MaxBytesInFlight))
-	p("records, base64) written once at its final size (`archive/request.go`).")
+	p("What is live while a batch is archived: the Runtime API client's pooled payload buffer (the payload, in a buffer")
+	p("grown by doubling: 8 MiB for 6 MB) and the archiver's kept batch with the lines (up to about the payload's size),")
+	p("both kept between invocations, and the SDK's own tables (about 5 MiB). The PutRecordBatch bodies are not held:")
+	p("they are encoded from the lines as they are read (`archive/request.go`). With `GOGC=100` the heap may grow to")
+	p("twice what is live, counting what is allocated while a collection runs, and the peak creeps up over the first")
+	p("invocations, so each shape runs %d of them.", r.Memory[0].Invocations)
 	p("What settings of the function's environment do to the worst shape (%s), with the CPU they cost:", r.MemoryVariants[0].Memory.Name)
 	p("")
 	p("| environment | peak after 1 (MiB) | peak after %d (MiB) | × %d MiB | CPU per invocation (ms) |", r.MemoryVariants[0].Memory.Invocations, TargetPeakMiB)
@@ -445,9 +469,11 @@ func (r *Report) writeMemory(p func(string, ...any)) {
 		}
 	}
 	p("")
-	p("The function sets the collector's soft memory limit to %s%% of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` when", f0(100*FunctionMemoryLimitShare))
-	p("`GOMEMLIMIT` is not set (`function/memory.go`): a guard against running out of memory, not a cut of the peak")
-	p("(%s MiB at the 128 MB the loopback Runtime API reports). A limit low enough to cut the peak costs the CPU above.", mib(int64(FunctionMemoryLimitShare*128)<<20))
+	p("The function sets the collector's soft memory limit to half of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` less 8 MiB")
+	p("when `GOMEMLIMIT` is not set (`internal/lambdaenv`): %s MiB at the 128 MB the loopback Runtime API reports, so", mib(functionMemoryLimit(128)))
+	p("\"defaults\" above include it. What is live stays well under it, so the collector paces by `GOGC` for most of a")
+	p("batch and collects sooner only near the limit; `GOMEMLIMIT=96MiB` is the limit the function set before")
+	p("(75%% of 128 MB), which left the peak to `GOGC` alone.")
 	p("")
 }
 
@@ -539,11 +565,13 @@ func (r *Report) writeStartup(p func(string, ...any)) {
 		p("On this machine the floor alone (starting a Go program, its runtime, net/http and one request) takes %s ms of",
 			f1(s.Floor.Median()))
 		p("the %s ms budget; the function adds %s ms, and its `setup` (configuration, SDK config, client) is under a", f0(TargetStartupMS), f1(s.Bootstrap.Median()-s.Floor.Median()))
-		p("millisecond of it: the rest is loading a larger binary and initialising its packages. The SDK's DynamoDB")
-		p("packages take %s ms (the reference conversion lives in `archive/reference` so that the function does not link", f1(ms(InitDynamoDB)))
-		p("them; a figure above zero means something in the function imports them again). The SSO, sign-in and STS clients")
-		p("(%s ms) are linked by `config.LoadDefaultConfig` for credential sources a Lambda function never uses; reading", f1(ms(InitCreds)))
-		p("the credentials from the environment by hand would drop them, at the price of not following the SDK's rules.")
+		p("millisecond of it: the rest is loading the binary and initialising its packages. The SDK's DynamoDB packages")
+		p("take %s ms and its SSO, SSO OIDC, sign-in and STS clients %s ms: the reference conversion lives in", f1(ms(InitDynamoDB)), f1(ms(InitCreds)))
+		p("`archive/reference`, and the function reads its region, credentials, endpoints and retry settings from the")
+		p("environment Lambda sets (`internal/lambdaenv`) instead of linking `config.LoadDefaultConfig`, whose credential")
+		p("chain brought those clients (3.0 ms of package initialisation before) for sources a Lambda function does not")
+		p("use; a figure above zero means something in the function imports them again (`TestFunctionLinksNoCredentialChain`")
+		p("fails first).")
 		p("")
 	}
 }

@@ -9,20 +9,19 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
 	"github.com/ttl-archiver/ttl-archiver/internal/firehoselocal"
+	"github.com/ttl-archiver/ttl-archiver/internal/lambdaenv"
 	"github.com/ttl-archiver/ttl-archiver/internal/local"
 )
 
 // Setup phases, in the order function/main.go runs them.
 const (
 	PhaseConfig   = "archive.ConfigFromEnv"
-	PhaseAWS      = "config.LoadDefaultConfig"
-	PhaseClient   = "firehose.NewFromConfig"
+	PhaseAWS      = "lambdaenv.FirehoseOptions"
+	PhaseClient   = "firehose.New"
 	PhaseArchiver = "archive.New (lambdacontext.NewLogger, metrics)"
 )
 
@@ -43,16 +42,16 @@ func ProbeSetup(ctx context.Context) error {
 	}
 	var (
 		cfg    archive.Config
-		awsCfg aws.Config
+		opts   firehose.Options
 		client *firehose.Client
 	)
 	if err := step(PhaseConfig, func() (err error) { cfg, err = archive.ConfigFromEnv(os.Getenv); return err }); err != nil {
 		return err
 	}
-	if err := step(PhaseAWS, func() (err error) { awsCfg, err = config.LoadDefaultConfig(ctx); return err }); err != nil {
+	if err := step(PhaseAWS, func() (err error) { opts, err = lambdaenv.FirehoseOptions(os.Getenv); return err }); err != nil {
 		return err
 	}
-	_ = step(PhaseClient, func() error { client = firehose.NewFromConfig(awsCfg); return nil })
+	_ = step(PhaseClient, func() error { client = firehose.New(opts); return nil })
 	if err := step(PhaseArchiver, func() error {
 		_, err := archive.New(client, cfg, archive.WithLogger(lambdacontext.NewLogger()), archive.WithMetrics(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME")))
 		return err

@@ -1,4 +1,4 @@
-package main
+package lambdaenv
 
 import "testing"
 
@@ -8,8 +8,10 @@ func TestMemoryLimit(t *testing.T) {
 		env  map[string]string
 		want int64
 	}{
-		{"128 MB function", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, 96 << 20},
-		{"256 MB function", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256"}, 192 << 20},
+		{"128 MB function", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, 56 << 20},
+		{"256 MB function", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256"}, 120 << 20},
+		{"10,240 MB function", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "10240"}, 5112 << 20},
+		{"too small to leave a limit", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "16"}, 0},
 		{"GOMEMLIMIT set wins", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "GOMEMLIMIT": "50MiB"}, 0},
 		{"outside Lambda", map[string]string{}, 0},
 		{"not a number", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "lots"}, 0},
@@ -18,8 +20,8 @@ func TestMemoryLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := memoryLimit(func(k string) string { return tt.env[k] }); got != tt.want {
-				t.Errorf("memoryLimit(%v) = %d, want %d", tt.env, got, tt.want)
+			if got := MemoryLimit(func(k string) string { return tt.env[k] }); got != tt.want {
+				t.Errorf("MemoryLimit(%v) = %d, want %d", tt.env, got, tt.want)
 			}
 		})
 	}
