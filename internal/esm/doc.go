@@ -6,7 +6,9 @@
 // Lambda Runtime API in front of the real bootstrap binary); discarded
 // batches go to a [Destination] in the shape Lambda writes to an S3
 // on-failure destination. [Mapping.Run] processes every [Shard] and returns a
-// [Report].
+// [Report]. A shard holds its records' JSON in memory, or reads it from a
+// Source (an io.ReaderAt such as a file) as payloads are built, so that a
+// stream of gigabytes stays out of the Go heap.
 //
 // # Rules and where they come from
 //

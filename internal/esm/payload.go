@@ -11,28 +11,33 @@ const (
 	payloadTail = `]}`
 )
 
-// BuildPayload returns the invocation payload for records:
-// {"Records":[<record>,<record>,...]}, each record's Data as it is.
-func BuildPayload(records []Record) []byte {
-	b := make([]byte, 0, PayloadSize(records))
+// BuildPayload returns the invocation payload for records of the shard:
+// {"Records":[<record>,<record>,...]}, each record's JSON as it is. It
+// fails only when the shard's Source cannot be read.
+func (sh Shard) BuildPayload(records []Record) ([]byte, error) {
+	b := make([]byte, 0, sh.PayloadSize(records))
 	b = append(b, payloadHead...)
 	for i, r := range records {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, r.Data...)
+		var err error
+		if b, err = sh.appendRecord(b, r); err != nil {
+			return nil, err
+		}
 	}
-	return append(b, payloadTail...)
+	return append(b, payloadTail...), nil
 }
 
-// PayloadSize is len(BuildPayload(records)), without building it.
-func PayloadSize(records []Record) int {
+// PayloadSize is the length of the payload BuildPayload builds for
+// records, without building it.
+func (sh Shard) PayloadSize(records []Record) int {
 	n := len(payloadHead) + len(payloadTail)
 	for i, r := range records {
 		if i > 0 {
 			n++
 		}
-		n += len(r.Data)
+		n += sh.recordSize(r)
 	}
 	return n
 }
@@ -40,11 +45,11 @@ func PayloadSize(records []Record) int {
 // cut returns how many of the records, from the first, make the next batch:
 // at most batchSize, and no more than fit in limit bytes of payload. Zero
 // means the first record does not fit even alone.
-func cut(records []Record, batchSize, limit int) int {
+func (sh Shard) cut(records []Record, batchSize, limit int) int {
 	size := len(payloadHead) + len(payloadTail)
 	n := 0
 	for n < len(records) && n < batchSize {
-		add := len(records[n].Data)
+		add := sh.recordSize(records[n])
 		if n > 0 {
 			add++ // the comma
 		}

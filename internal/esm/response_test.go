@@ -159,11 +159,12 @@ func TestBuildPayload(t *testing.T) {
 		{recs, `{"Records":[{"a":1},{"b":[2]}]}`},
 	}
 	for _, tt := range tests {
-		got := BuildPayload(tt.records)
-		if string(got) != tt.want {
-			t.Errorf("BuildPayload: got %s, want %s", got, tt.want)
+		sh := Shard{ID: "s"}
+		got, err := sh.BuildPayload(tt.records)
+		if err != nil || string(got) != tt.want {
+			t.Errorf("BuildPayload: got %s, %v, want %s", got, err, tt.want)
 		}
-		if n := PayloadSize(tt.records); n != len(tt.want) {
+		if n := sh.PayloadSize(tt.records); n != len(tt.want) {
 			t.Errorf("PayloadSize: got %d, want %d", n, len(tt.want))
 		}
 	}

@@ -118,7 +118,7 @@ func (s *shardRun) run(ctx context.Context, fn Invoker) error {
 			return err
 		}
 		if len(queue) == 0 {
-			n := cut(records[next:], m.BatchSize, MaxPayloadBytes)
+			n := s.shard.cut(records[next:], m.BatchSize, MaxPayloadBytes)
 			if n == 0 {
 				// A record that does not fit in a payload alone: see
 				// ConditionRecordTooLarge.
@@ -199,7 +199,11 @@ func (s *shardRun) older(records []Record, limit time.Duration) int {
 // still to do (none when it is finished).
 func (s *shardRun) invoke(ctx context.Context, fn Invoker, b *batch) ([]*batch, error) {
 	m := s.m
-	out, err := fn.Invoke(ctx, BuildPayload(b.records), m.FunctionTimeout)
+	payload, err := s.shard.BuildPayload(b.records)
+	if err != nil {
+		return nil, err
+	}
+	out, err := fn.Invoke(ctx, payload, m.FunctionTimeout)
 	if err != nil && ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -314,6 +318,10 @@ func (s *shardRun) pass(records []Record) {
 func (s *shardRun) discard(ctx context.Context, b *batch, condition string, invoked bool) error {
 	m := s.m
 	first, last := b.records[0], b.records[len(b.records)-1]
+	payload, err := s.shard.BuildPayload(b.records)
+	if err != nil {
+		return err
+	}
 	rec := OnFailureRecord{
 		RequestContext: RequestContext{
 			RequestID:              b.requestID,
@@ -332,7 +340,7 @@ func (s *shardRun) discard(ctx context.Context, b *batch, condition string, invo
 			BatchSize:                       len(b.records),
 			StreamARN:                       m.StreamARN,
 		},
-		Payload: BuildPayload(b.records),
+		Payload: payload,
 		Time:    s.now,
 	}
 	if rec.RequestContext.RequestID == "" {

@@ -82,7 +82,7 @@ func (iv *invocations) recordAt(payload []byte, i int) (*item, bool) {
 	if !ok {
 		return nil, false
 	}
-	it := iv.s.items[k]
+	it := iv.s.lookup(k)
 	return it, it != nil
 }
 
@@ -103,7 +103,8 @@ func (iv *invocations) lowestFailed(response []byte, shard int32) int32 {
 // response counts for the records from its lowest failed one on).
 func (iv *invocations) duplicateCauses() (causes map[string]int, within []string) {
 	causes = map[string]int{}
-	for k, it := range iv.s.items {
+	for k, i := range iv.s.index {
+		it := &iv.s.items[i]
 		if it.archived < 2 {
 			continue
 		}
@@ -126,8 +127,9 @@ func (iv *invocations) duplicateCauses() (causes map[string]int, within []string
 					covering = append(covering, fmt.Sprintf("%+v", inv))
 				}
 			}
+			rec, _ := iv.s.record(it)
 			within = append(within, fmt.Sprintf("event %x (shard %d record %d, %s) archived %d times; invocations that carried it: %v",
-				k[:], it.shard, it.index, it.seq, it.archived, covering))
+				k[:], it.shard, it.index, rec.SequenceNumber, it.archived, covering))
 		}
 	}
 	return causes, within

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,9 +70,43 @@ type Functions struct {
 	starts       atomic.Int64 // processes started (the first of each slot included)
 	maxLate      atomic.Int64 // nanoseconds past the deadline, the most seen
 
-	mu           sync.Mutex
-	lastCrash    string
-	lateExamples []string
+	// stalls describes the harness's own stalls between two moments, for
+	// the late examples; nil leaves them out.
+	stalls func(from, to time.Time) string
+
+	mu        sync.Mutex
+	lastCrash string
+	lateOnes  []lateAnswer
+}
+
+// lateAnswer is an invocation answered past its deadline, or not at all,
+// kept for the late examples. They are written when Stats is called, by
+// which time the harness's stalls around the answer have been measured.
+type lateAnswer struct {
+	requestID string
+	bytes     int
+	// queued, taken, answered and deadline are as runtimeapi.Result has
+	// them; for an invocation not answered by the deadline plus the grace
+	// (hung), answered is when the harness gave up on it.
+	queued, taken, answered, deadline time.Time
+	hung                              bool
+}
+
+// maxLateExamples bounds the late answers described in the stats.
+const maxLateExamples = 10
+
+func (l lateAnswer) String() string {
+	taken := "never taken"
+	if !l.taken.IsZero() {
+		taken = fmt.Sprintf("taken %v later", l.taken.Sub(l.queued))
+	}
+	head := fmt.Sprintf("request %s, %d bytes: queued %s, %s, ", l.requestID, l.bytes, l.queued.UTC().Format(time.RFC3339Nano), taken)
+	if l.hung {
+		return head + fmt.Sprintf("no answer by %v past the deadline %s",
+			l.answered.Sub(l.deadline), l.deadline.UTC().Format(time.RFC3339Nano))
+	}
+	return head + fmt.Sprintf("answered %v after taken, %v past the deadline %s",
+		l.answered.Sub(l.taken), l.answered.Sub(l.deadline), l.deadline.UTC().Format(time.RFC3339Nano))
 }
 
 type slot struct {
@@ -99,6 +134,10 @@ type FunctionsOptions struct {
 	// function: its payload and what came of it. It is called
 	// concurrently.
 	Observe func(payload []byte, out esm.Outcome)
+	// Stalls, when set, describes the harness's own scheduling stalls
+	// between two moments; each late example ends with what it says about
+	// the time from the invocation's hand-over to its answer.
+	Stalls func(from, to time.Time) string
 }
 
 // StartFunctions starts the execution environments.
@@ -116,6 +155,7 @@ func StartFunctions(ctx context.Context, stack *local.Stack, o FunctionsOptions)
 		kill:    o.Kill,
 		observe: o.Observe,
 		grace:   o.Grace,
+		stalls:  o.Stalls,
 		slots:   make(chan *slot, o.Processes),
 	}
 	if f.grace <= 0 {
@@ -217,10 +257,10 @@ func (f *Functions) invoke(ctx context.Context, payload []byte, timeout time.Dur
 		if res.Late {
 			// Lambda would have ended the invocation at its deadline: a
 			// timeout, and a new environment for the next one.
-			f.noteLate(res.Answered.Sub(res.Deadline), false)
-			f.lateExample(fmt.Sprintf("request %s, %d bytes: queued %s, taken %v later, answered %v after taken, %v past the deadline %s",
-				res.RequestID, len(payload), res.Queued.UTC().Format(time.RFC3339Nano), res.Taken.Sub(res.Queued),
-				res.Answered.Sub(res.Taken), res.Answered.Sub(res.Deadline), res.Deadline.UTC().Format(time.RFC3339Nano)))
+			f.noteLate(res.Answered.Sub(res.Deadline), lateAnswer{
+				requestID: res.RequestID, bytes: len(payload),
+				queued: res.Queued, taken: res.Taken, answered: res.Answered, deadline: res.Deadline,
+			})
 			out.Response = nil
 			out.FunctionError = &esm.FunctionError{Type: "Sandbox.Timedout", Message: "Task timed out", TimedOut: true}
 			_ = s.fn.Process.Kill()
@@ -248,7 +288,10 @@ func (f *Functions) invoke(ctx context.Context, payload []byte, timeout time.Dur
 	case errors.Is(err, context.DeadlineExceeded):
 		// No answer by deadline plus grace: a timeout; the process is
 		// killed as Lambda kills a timed-out environment.
-		f.noteLate(elapsed-timeout, true)
+		f.noteLate(elapsed-timeout, lateAnswer{
+			requestID: res.RequestID, bytes: len(payload),
+			queued: res.Queued, taken: res.Taken, answered: start.Add(elapsed), deadline: res.Deadline, hung: true,
+		})
 		_ = s.fn.Process.Kill()
 		return esm.Outcome{
 			FunctionError: &esm.FunctionError{Type: "Sandbox.Timedout", Message: "Task timed out", TimedOut: true},
@@ -264,19 +307,18 @@ func (f *Functions) invoke(ctx context.Context, payload []byte, timeout time.Dur
 	}
 }
 
-func (f *Functions) lateExample(s string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.lateExamples) < 5 {
-		f.lateExamples = append(f.lateExamples, s)
-	}
-}
-
-func (f *Functions) noteLate(by time.Duration, hung bool) {
+// noteLate counts an invocation answered past its deadline, or not
+// answered, by the given time, and keeps it for the examples.
+func (f *Functions) noteLate(by time.Duration, l lateAnswer) {
 	f.late.Add(1)
-	if hung {
+	if l.hung {
 		f.hung.Add(1)
 	}
+	f.mu.Lock()
+	if len(f.lateOnes) < maxLateExamples {
+		f.lateOnes = append(f.lateOnes, l)
+	}
+	f.mu.Unlock()
 	for {
 		cur := f.maxLate.Load()
 		if int64(by) <= cur || f.maxLate.CompareAndSwap(cur, int64(by)) {
@@ -313,8 +355,20 @@ type FunctionStats struct {
 // Stats returns the counts so far.
 func (f *Functions) Stats() FunctionStats {
 	f.mu.Lock()
-	last, late := f.lastCrash, append([]string(nil), f.lateExamples...)
+	last, lateOnes := f.lastCrash, slices.Clone(f.lateOnes)
 	f.mu.Unlock()
+	var late []string
+	for _, l := range lateOnes {
+		e := l.String()
+		if f.stalls != nil {
+			from := l.taken
+			if from.IsZero() {
+				from = l.queued
+			}
+			e += "; " + f.stalls(from, l.answered)
+		}
+		late = append(late, e)
+	}
 	return FunctionStats{
 		Invocations:    f.n.Load(),
 		Killed:         f.killed.Load(),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -37,7 +38,9 @@ type Options struct {
 	// Bootstrap is the function built for this machine
 	// (local.BuildBootstrap).
 	Bootstrap string
-	// Dir holds the local S3 data.
+	// Dir holds the local S3 data (DIR/buckets, DIR/metadata) and, while
+	// the run lasts, the generated stream (DIR/stream, one file of record
+	// JSON per shard, removed at the end).
 	Dir string
 	// Template is the SAM template's text; nil for the built-in one.
 	Template []byte
@@ -124,6 +127,10 @@ type Verdict struct {
 	Mapping   MappingStats  `json:"mapping"`
 	Functions FunctionStats `json:"functions"`
 	Firehose  FirehoseStats `json:"firehose"`
+	// Harness is the soak process's own stalls and memory, to tell a late
+	// answer the function sent late from one the harness recorded late.
+	// Diagnostics only: late answers count whatever it shows.
+	Harness HarnessStats `json:"harness"`
 
 	Examples []string `json:"examples,omitempty"`
 }
@@ -210,6 +217,11 @@ func (v *Verdict) Print(w io.Writer) {
 	fmt.Fprintf(w, "  non-TTL items archived       %d\n", v.NonTTLArchived)
 	fmt.Fprintf(w, "  invocations past deadline    %d (max late %.0f ms)\n", v.PastDeadline, v.Functions.MaxLateMS)
 	fmt.Fprintf(w, "  invocation time p50 / p99    %.0f ms / %.0f ms (max %.0f ms)\n", v.P50MS, v.P99MS, v.MaxMS)
+	h := v.Harness
+	fmt.Fprintf(w, "  harness stall max / p99      %.0f ms / %.1f ms (max at %.0f s, %d over 100 ms, %d wake-ups every %.0f ms)\n",
+		h.StallMaxMS, h.StallP99MS, h.StallMaxAtS, h.StallsOver100ms, h.Samples, h.PeriodMS)
+	fmt.Fprintf(w, "  harness memory               live heap %.0f MB at most, peak RSS %.0f MB; %d GCs during the mapping, %.1f s of CPU\n",
+		h.HeapLiveMB, h.PeakRSSMB, h.GCCycles, h.GCCPUSeconds)
 	m := v.Mapping
 	fmt.Fprintf(w, "  mapping: %d invocations, %d function errors (%d killed, %d timeouts), %d partial responses, %d retries, %d bisections, %d batches (%d records) to the destination\n",
 		m.Invocations, m.FunctionErrors, v.Functions.Killed, m.Timeouts, m.PartialResponses, m.Retries, m.Bisections, m.OnFailureBatches, m.OnFailureRecords)
@@ -250,10 +262,14 @@ func Run(ctx context.Context, o Options) (*Verdict, error) {
 	if checkEvery == 0 {
 		checkEvery = 1
 	}
-	s, err := generate(o.Workload, filters, checkEvery)
+	if o.Dir == "" {
+		return nil, errors.New("soak: no Options.Dir for the local S3 data and the stream")
+	}
+	s, err := generate(o.Workload, filters, checkEvery, filepath.Join(o.Dir, "stream"))
 	if err != nil {
 		return nil, fmt.Errorf("soak: generate: %w", err)
 	}
+	defer func() { _ = s.close() }()
 	generated := time.Now()
 	m := dep.Mapping
 	if sc.Timeout > 0 {
@@ -277,9 +293,10 @@ func Run(ctx context.Context, o Options) (*Verdict, error) {
 		processes = s.w.Shards
 	}
 	invs := &invocations{s: s, byShrd: map[int32][]invocation{}}
+	meter := newStallMeter(stallPeriod)
 	fns, err := StartFunctions(ctx, stack.Stack, FunctionsOptions{
 		Bootstrap: o.Bootstrap, Env: dep.Env, Processes: processes, Kill: sc.Kill, Output: o.FunctionOutput,
-		Observe: invs.observe,
+		Observe: invs.observe, Stalls: meter.between,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("soak: %w", err)
@@ -296,7 +313,8 @@ func Run(ctx context.Context, o Options) (*Verdict, error) {
 	if sc.Firehose != nil {
 		stack.Firehose.SetFaults(sc.Firehose(start))
 	}
-	stopProgress := progress(o, start, fns, stack.Stack)
+	meter.start()
+	stopProgress := progress(o, start, fns, stack.Stack, meter)
 	reports := make([]esm.Report, len(s.tables))
 	errs := make([]error, len(s.tables))
 	var wg sync.WaitGroup
@@ -312,6 +330,7 @@ func Run(ctx context.Context, o Options) (*Verdict, error) {
 	}
 	wg.Wait()
 	stopProgress()
+	meter.stopStalls()
 	runTime := time.Since(start)
 	stack.Firehose.SetFaults(nil)
 	if err := errors.Join(errs...); err != nil {
@@ -414,6 +433,8 @@ func Run(ctx context.Context, o Options) (*Verdict, error) {
 		Calls: st.Calls, CallsFailed: st.CallsFailed, Resets: st.Resets,
 		RecordsAccepted: st.RecordsAccepted, RecordsFailed: st.RecordsFailed, BytesAccepted: st.BytesAccepted,
 	}
+	verdict.Harness = meter.stats()
+	verdict.Harness.PeakRSSMB = float64(peakRSS()) / 1e6
 	verdict.WallSeconds = time.Since(began).Seconds()
 	return verdict, nil
 }
@@ -469,7 +490,7 @@ func mergeReport(dst *esm.Report, r esm.Report) {
 
 // progress writes a line now and then while the mapping runs; the returned
 // func stops it.
-func progress(o Options, start time.Time, fns *Functions, stack *local.Stack) func() {
+func progress(o Options, start time.Time, fns *Functions, stack *local.Stack, meter *stallMeter) func() {
 	if o.Progress == nil {
 		return func() {}
 	}
@@ -487,9 +508,9 @@ func progress(o Options, start time.Time, fns *Functions, stack *local.Stack) fu
 			case <-done:
 				return
 			case <-t.C:
-				fs, st := fns.Stats(), stack.Firehose.Stats()
-				fmt.Fprintf(o.Progress, "  %4.0fs: %d invocations (%d killed, %d late), firehose %d calls (%d failed), %d records accepted, %.0f MB\n",
-					time.Since(start).Seconds(), fs.Invocations, fs.Killed, fs.PastDeadline, st.Calls, st.CallsFailed, st.RecordsAccepted, float64(st.BytesAccepted)/1e6)
+				fs, st, h := fns.Stats(), stack.Firehose.Stats(), meter.stats()
+				fmt.Fprintf(o.Progress, "  %4.0fs: %d invocations (%d killed, %d late), firehose %d calls (%d failed), %d records accepted, %.0f MB; harness stall max %.0f ms\n",
+					time.Since(start).Seconds(), fs.Invocations, fs.Killed, fs.PastDeadline, st.Calls, st.CallsFailed, st.RecordsAccepted, float64(st.BytesAccepted)/1e6, h.StallMaxMS)
 			}
 		}
 	})

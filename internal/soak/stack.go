@@ -14,6 +14,20 @@ import (
 	"github.com/ttl-archiver/ttl-archiver/internal/samtemplate"
 )
 
+// objectBytes is the size at which the soak's S3 delivery writes a
+// partition's buffer, in place of the template's BufferSizeMiB (64 to
+// 128 MiB). With 128 MiB objects the harness stalled for up to 2 s at a
+// time (the stall meter: no goroutine of the process ran), long enough
+// for the Runtime API stand-in to record an answer sent in time as late;
+// with 8 MiB objects the longest stall in a long soak was 218 ms. The
+// likely cause is that writing an object hashes it whole (MD5 for the
+// ETag, SHA-256 and a checksum in the SDK's request) and copies the
+// buffer as it grows, each in one assembly call that the Go runtime
+// cannot preempt, so a garbage collection that starts meanwhile waits for
+// it with every other goroutine stopped. Object size changes nothing the
+// soak checks: every line is read back wherever it is.
+const objectBytes = 8 << 20
+
 // soakStack is the local AWS side of a soak: the Firehose stand-in of
 // internal/local, delivering as template.yaml configures (internal/s3delivery)
 // into S3 on loopback, which also holds the on-failure destination's
@@ -49,6 +63,7 @@ func startStack(dir string, template []byte, params map[string]string) (*soakSta
 	if err != nil {
 		return nil, err
 	}
+	cfg.BufferBytes = objectBytes
 	s := &soakStack{}
 	if s.s3, err = s3local.Start(dir, local.Bucket, FailedBucket); err != nil {
 		return nil, err

@@ -229,7 +229,7 @@ func (v *verifier) line(data []byte, dir string, f *Found) {
 		return
 	}
 	key, ok := parseEventKey(l.EventID)
-	it := v.s.items[key]
+	it := v.s.lookup(key)
 	if !ok || it == nil {
 		f.UnknownLines++
 		f.example("line with unknown event_id %q", l.EventID)
@@ -243,10 +243,11 @@ func (v *verifier) line(data []byte, dir string, f *Found) {
 	n := atomic.AddInt32(&it.archived, 1)
 	table := v.s.w.Tables[it.table]
 	deleted := time.Unix(it.created, 0).UTC()
-	if l.Table != table || l.Region != "us-east-1" || l.SequenceNumber != it.seq || l.DeletedAt == nil || !l.DeletedAt.Equal(deleted) {
+	rec, sh := v.s.record(it)
+	if l.Table != table || l.Region != "us-east-1" || l.SequenceNumber != rec.SequenceNumber || l.DeletedAt == nil || !l.DeletedAt.Equal(deleted) {
 		f.FieldMismatches++
 		f.example("line %s: table %q region %q sequence_number %q deleted_at %v, want %q us-east-1 %q %v",
-			l.EventID, l.Table, l.Region, l.SequenceNumber, l.DeletedAt, table, it.seq, deleted)
+			l.EventID, l.Table, l.Region, l.SequenceNumber, l.DeletedAt, table, rec.SequenceNumber, deleted)
 	}
 	if want := v.prefix + "table=" + table + "/dt=" + deleted.Format("2006-01-02") + "/"; dir != want {
 		f.MisplacedLines++
@@ -256,12 +257,18 @@ func (v *verifier) line(data []byte, dir string, f *Found) {
 		f.RawLines++
 		f.example("line %s archived raw: %s", l.EventID, l.Error)
 	}
-	if it.image == nil || n != 1 {
+	if !it.check || n != 1 {
 		return
 	}
 	f.ContentChecked++
-	wantItem, err1 := referenceConvert(it.image, v.format)
-	wantKeys, err2 := referenceConvert(it.keys, v.format)
+	keys, image, err := recordImages(sh, rec)
+	if err != nil {
+		f.ContentMismatches++
+		f.example("line %s: read the generated record back: %v", l.EventID, err)
+		return
+	}
+	wantItem, err1 := referenceConvert(image, v.format)
+	wantKeys, err2 := referenceConvert(keys, v.format)
 	item, err3 := l.ItemJSON()
 	if err := errors.Join(err1, err2, err3); err != nil {
 		f.ContentMismatches++
@@ -316,15 +323,19 @@ func (v *verifier) failureObject(ctx context.Context, key string) error {
 		}
 		_ = json.Unmarshal(raw, &r)
 		k, ok := parseEventKey(r.EventID)
-		it := v.s.items[k]
+		it := v.s.lookup(k)
 		if !ok || it == nil {
 			f.PayloadMismatches++
 			f.example("on-failure object %s holds unknown record %.200s", key, raw)
 			continue
 		}
 		it.inFailure++
-		sh := v.s.shardOf(it)
-		if !bytes.Equal(raw, sh.Records[it.index].Data) || sh.ID != info.ShardID {
+		rec, sh := v.s.record(it)
+		want, err := sh.RecordData(rec)
+		if err != nil {
+			return fmt.Errorf("on-failure object %s: read the generated record %s back: %w", key, r.EventID, err)
+		}
+		if !bytes.Equal(raw, want) || sh.ID != info.ShardID {
 			f.PayloadMismatches++
 			f.example("on-failure object %s: record %s differs from the stream's", key, r.EventID)
 		}
@@ -337,9 +348,6 @@ func (v *verifier) failureObject(ctx context.Context, key string) error {
 	return nil
 }
 
-// shardOf returns the shard that holds the record.
-func (s *stream) shardOf(it *item) esm.Shard { return s.shardNumber(it.shard) }
-
 // shardNumber returns shard number n (over all tables).
 func (s *stream) shardNumber(n int32) esm.Shard {
 	t := &s.tables[int(n)%len(s.tables)]
@@ -349,6 +357,30 @@ func (s *stream) shardNumber(n int32) esm.Shard {
 		}
 	}
 	return esm.Shard{}
+}
+
+// recordImages reads a generated record back from its shard and returns
+// its dynamodb.Keys and dynamodb.OldImage as they are in the record's JSON:
+// the bytes the function was given, which streamgen writes as it made them
+// (see TestRecordImages).
+func recordImages(sh esm.Shard, rec esm.Record) (keys, image []byte, err error) {
+	data, err := sh.RecordData(rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	var r struct {
+		DynamoDB struct {
+			Keys     json.RawMessage `json:"Keys"`
+			OldImage json.RawMessage `json:"OldImage"`
+		} `json:"dynamodb"`
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, nil, fmt.Errorf("record %s: %w", rec.SequenceNumber, err)
+	}
+	if r.DynamoDB.Keys == nil || r.DynamoDB.OldImage == nil {
+		return nil, nil, fmt.Errorf("record %s has no dynamodb.Keys or dynamodb.OldImage", rec.SequenceNumber)
+	}
+	return r.DynamoDB.Keys, r.DynamoDB.OldImage, nil
 }
 
 // referenceConvert converts an image in format f with package reference.

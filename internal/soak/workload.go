@@ -1,10 +1,16 @@
 package soak
 
 import (
+	"bufio"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ttl-archiver/ttl-archiver/internal/esm"
@@ -99,30 +105,73 @@ func parseEventKey(s string) (eventKey, bool) {
 	return k, err == nil
 }
 
-// item is what the soak remembers of one generated record.
+// item is what the soak remembers of one generated record. It holds no
+// pointer, so that the garbage collector has nothing to scan in a table of
+// millions: the record's JSON, sequence number, keys and image are read
+// back from its shard (stream.record) when they are needed.
 type item struct {
-	kind    kind
+	kind kind
+	// check marks the records whose archived keys and item are compared in
+	// full (see Options.CheckContentEvery).
+	check   bool
 	table   int32 // index in Workload.Tables
 	shard   int32
 	index   int32 // position in its shard
-	seq     string
 	created int64
-	// keys and image are kept for the records whose archived content is
-	// checked in full (see Options.CheckContentEvery); nil otherwise.
-	keys, image []byte
 
 	archived  int32 // lines found in the archive
 	inFailure int32 // times found in an on-failure payload
 }
 
 // stream is a generated workload: the shards, and what each record is.
+//
+// The records' JSON is not held in memory: each shard's records are
+// written, one line each, to a file under the run's folder as they are
+// generated, and the shard (an esm.Shard with that file as its Source)
+// keeps only where each record is. A long soak's stream is gigabytes;
+// held in the Go heap it made the harness's own garbage collection stall
+// it for seconds, next to the function processes it times.
 type stream struct {
 	w      Workload
 	tables []tableStream
-	items  map[eventKey]*item
-	ttl    int
-	large  int
-	bytes  int64
+	// items are the generated records; index finds one by its eventID.
+	items []item
+	index map[eventKey]int32
+	// dir holds files, the shards' record files by shard number.
+	dir   string
+	files []*os.File
+	ttl   int
+	large int
+	bytes int64
+}
+
+// lookup returns the generated record with the eventID, nil if there is
+// none.
+func (s *stream) lookup(k eventKey) *item {
+	i, ok := s.index[k]
+	if !ok {
+		return nil
+	}
+	return &s.items[i]
+}
+
+// record returns the stream record of it, and its shard.
+func (s *stream) record(it *item) (esm.Record, esm.Shard) {
+	sh := s.shardNumber(it.shard)
+	return sh.Records[it.index], sh
+}
+
+// close closes the shards' files and removes them.
+func (s *stream) close() error {
+	var errs []error
+	for _, f := range s.files {
+		errs = append(errs, f.Close(), os.Remove(f.Name()))
+	}
+	s.files = nil
+	if s.dir != "" {
+		_ = os.Remove(s.dir) // only if nothing else is in it
+	}
+	return errors.Join(errs...)
 }
 
 // tableStream is the shards of one table's stream.
@@ -143,16 +192,21 @@ func shardID(i int) string {
 	return fmt.Sprintf("shardId-%020d-%08x", startTime*1000+int64(i), 0x5a0c0000+i)
 }
 
-// generate builds the shards. Shard i's sequence numbers start at
-// 10^19 + i*10^16, so that they never meet another shard's; its deletion
-// times start i*Days/Shards days after startTime. Large items are mixed in
-// one at a time: a record from a second generator that continues the
-// sequence numbers and times where the first left off. checkEvery keeps the
-// images of every n-th TTL record (and of every large one) for the content
-// check; 0 keeps none.
-func generate(w Workload, filters []samtemplate.FilterPattern, checkEvery int) (*stream, error) {
+// generate builds the shards, writing their records to files in dir.
+// Shard i's sequence numbers start at 10^19 + i*10^16, so that they never
+// meet another shard's; its deletion times start i*Days/Shards days after
+// startTime. Large items are mixed in one at a time: a record from a second
+// generator that continues the sequence numbers and times where the first
+// left off. checkEvery marks every n-th TTL record (and every large one)
+// for the content check; 0 marks none. The caller closes the stream.
+func generate(w Workload, filters []samtemplate.FilterPattern, checkEvery int, dir string) (*stream, error) {
 	w = w.withDefaults()
-	s := &stream{w: w, items: make(map[eventKey]*item, w.TTLItems*2)}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("stream folder: %w", err)
+	}
+	// About TTLItems/TTLShare records, before the filter.
+	records := int(float64(w.TTLItems)/w.TTLShare*1.05) + 16
+	s := &stream{w: w, dir: dir, items: make([]item, 0, records), index: make(map[eventKey]int32, records)}
 	for _, name := range w.Tables {
 		s.tables = append(s.tables, tableStream{name: name, arn: streamARN(name)})
 	}
@@ -167,7 +221,8 @@ func generate(w Workload, filters []samtemplate.FilterPattern, checkEvery int) (
 		ti := i % len(w.Tables)
 		sh, err := s.shard(i, ti, perShard[i], filters, checkEvery)
 		if err != nil {
-			return nil, err
+			_ = s.close()
+			return nil, fmt.Errorf("shard %d: %w", i, err)
 		}
 		s.tables[ti].shards = append(s.tables[ti].shards, sh)
 		s.tables[ti].ids = append(s.tables[ti].ids, i)
@@ -177,7 +232,14 @@ func generate(w Workload, filters []samtemplate.FilterPattern, checkEvery int) (
 
 func (s *stream) shard(i, ti, ttlWanted int, filters []samtemplate.FilterPattern, checkEvery int) (esm.Shard, error) {
 	w := s.w
-	sh := esm.Shard{ID: shardID(i)}
+	f, err := os.Create(filepath.Join(s.dir, fmt.Sprintf("shard-%03d.jsonl", i)))
+	if err != nil {
+		return esm.Shard{}, err
+	}
+	s.files = append(s.files, f)
+	out := bufio.NewWriterSize(f, 1<<20)
+	var offset int64
+	sh := esm.Shard{ID: shardID(i), Source: f}
 	rng := rand.New(rand.NewPCG(w.Seed, uint64(i)+1))
 	seq := uint64(1e19) + uint64(i)*uint64(1e16)
 	created := int64(startTime) + int64(i)*int64(w.Days)*86400/int64(w.Shards)
@@ -229,26 +291,58 @@ func (s *stream) shard(i, ti, ttlWanted int, filters []samtemplate.FilterPattern
 		if !ok {
 			return esm.Shard{}, fmt.Errorf("generated eventID %q is not 32 hex digits", r.EventID)
 		}
-		if _, dup := s.items[key]; dup {
+		if _, dup := s.index[key]; dup {
 			return esm.Shard{}, fmt.Errorf("generated eventID %s twice", r.EventID)
 		}
-		it := &item{kind: r.Kind, table: int32(ti), shard: int32(i), index: int32(len(sh.Records)), seq: r.Seq, created: r.Created}
+		if len(s.items) == math.MaxInt32 || len(sh.Records) == math.MaxInt32 {
+			return esm.Shard{}, fmt.Errorf("more than %d records", math.MaxInt32)
+		}
+		it := item{kind: r.Kind, table: int32(ti), shard: int32(i), index: int32(len(sh.Records)), created: r.Created}
 		if r.Kind == streamgen.TTLRemove {
 			ttl++
-			if checkEvery > 0 && (ttl%checkEvery == 0 || large) {
-				it.keys, it.image = r.Keys, r.OldImage
-			}
+			// A record without an old image (KEYS_ONLY) has no item to
+			// compare.
+			it.check = checkEvery > 0 && (ttl%checkEvery == 0 || large) && r.OldImage != nil
 		}
-		s.items[key] = it
+		s.index[key] = int32(len(s.items))
+		s.items = append(s.items, it)
+		if _, err := out.Write(r.JSON); err != nil {
+			return esm.Shard{}, fmt.Errorf("write %s: %w", f.Name(), err)
+		}
+		if err := out.WriteByte('\n'); err != nil {
+			return esm.Shard{}, fmt.Errorf("write %s: %w", f.Name(), err)
+		}
 		sh.Records = append(sh.Records, esm.Record{
-			Data:           r.JSON,
+			Offset:         offset,
+			Size:           len(r.JSON),
 			SequenceNumber: r.Seq,
 			Created:        time.Unix(r.Created, 0).UTC(),
 		})
+		offset += int64(len(r.JSON)) + 1
 		s.bytes += int64(len(r.JSON))
 	}
+	if err := out.Flush(); err != nil {
+		return esm.Shard{}, fmt.Errorf("write %s: %w", f.Name(), err)
+	}
+	shareSequenceNumbers(sh.Records)
 	s.ttl += ttl
 	return sh, nil
+}
+
+// shareSequenceNumbers makes the records' sequence numbers substrings of
+// one string: one object for the garbage collector to mark instead of one
+// per record.
+func shareSequenceNumbers(records []esm.Record) {
+	var b strings.Builder
+	for _, r := range records {
+		b.WriteString(r.SequenceNumber)
+	}
+	all, pos := b.String(), 0
+	for i := range records {
+		n := len(records[i].SequenceNumber)
+		records[i].SequenceNumber = all[pos : pos+n]
+		pos += n
+	}
 }
 
 // matchAny applies a mapping's FilterCriteria to a record as Lambda does:

@@ -1,6 +1,7 @@
 package streamgen
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 )
@@ -74,5 +75,52 @@ func TestCompactItems(t *testing.T) {
 		if !types[typ] {
 			t.Errorf("no attribute of type %s in the batch", typ)
 		}
+	}
+}
+
+// TestRecordCarriesKeysAndImage: a record's JSON holds Keys and, for
+// deletions, OldImage byte for byte as the Record gives them, so that
+// reading them back from the JSON (as the soak's content check does) gives
+// what was generated.
+func TestRecordCarriesKeysAndImage(t *testing.T) {
+	tests := []struct {
+		name string
+		o    Options
+	}{
+		{"compact items", Options{Seed: 3, TTLShare: 0.5, ItemBytes: 100, MaxItemBytes: 600}},
+		{"full items", Options{Seed: 4, TTLShare: 0.5, ItemBytes: 800, MaxItemBytes: 5000}},
+		{"keys only", Options{Seed: 5, TTLShare: 0.5, KeysOnly: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			removes := 0
+			for i, r := range New(tt.o).Batch(200) {
+				var p struct {
+					Dynamodb struct {
+						Keys     json.RawMessage
+						OldImage json.RawMessage
+					} `json:"dynamodb"`
+				}
+				if err := json.Unmarshal(r.JSON, &p); err != nil {
+					t.Fatalf("record %d: json.Unmarshal: %v", i, err)
+				}
+				if !bytes.Equal(p.Dynamodb.Keys, r.Keys) {
+					t.Errorf("record %d: Keys in the JSON %s, want %s", i, p.Dynamodb.Keys, r.Keys)
+				}
+				if r.Kind != TTLRemove && r.Kind != UserRemove {
+					continue
+				}
+				removes++
+				if !bytes.Equal(p.Dynamodb.OldImage, r.OldImage) {
+					t.Errorf("record %d: OldImage in the JSON %.100s, want %.100s", i, p.Dynamodb.OldImage, r.OldImage)
+				}
+				if tt.o.KeysOnly != (r.OldImage == nil) {
+					t.Errorf("record %d: OldImage %.100s with KeysOnly %v", i, r.OldImage, tt.o.KeysOnly)
+				}
+			}
+			if removes == 0 {
+				t.Error("no deletions generated: the case checks no image")
+			}
+		})
 	}
 }
