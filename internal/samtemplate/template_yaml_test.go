@@ -183,7 +183,7 @@ func TestTemplateFunction(t *testing.T) {
 	p := props(t, r, fn)
 	want := map[string]any{
 		"CodeUri": ".", "Handler": "bootstrap", "Runtime": "provided.al2023",
-		"Architectures": []any{"arm64"}, "MemorySize": "256", "Timeout": "60",
+		"Architectures": []any{"arm64"}, "MemorySize": "128", "Timeout": "60",
 	}
 	for k, v := range want {
 		if !reflect.DeepEqual(p[k], v) {
