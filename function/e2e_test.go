@@ -165,7 +165,15 @@ func TestSampleEventsEndToEnd(t *testing.T) {
 				}
 			}
 			// One log line and one metrics line per invocation on stdout.
-			out := fn.Process.Stdout()
+			// They come through a pipe that os/exec copies on its own
+			// goroutine, so the last may arrive after the last answer:
+			// wait for them (more than expected still fails below).
+			var out string
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+				if out = fn.Process.Stdout(); strings.Count(out, `"CloudWatchMetrics"`) >= len(events) && strings.Count(out, `"message":"archived batch"`) >= len(events) {
+					break
+				}
+			}
 			if n := strings.Count(out, `"message":"archived batch"`); n != len(events) {
 				t.Errorf("stdout has %d 'archived batch' log lines, want %d:\n%s", n, len(events), out)
 			}

@@ -330,15 +330,15 @@ func TestStartup(t *testing.T) {
 	if got := p.Ready().Sub(p.Started()); got != p.StartupLatency() {
 		t.Errorf("Ready - Started: got %v, want StartupLatency %v", got, p.StartupLatency())
 	}
-	if !strings.Contains(p.Stdout(), "init done\n") {
-		t.Errorf("Stdout: got %q, want the init line", p.Stdout())
-	}
-	mu.Lock()
-	teed := stdout.String()
-	mu.Unlock()
-	if !strings.Contains(teed, "init done\n") {
-		t.Errorf("tee'd stdout: got %q, want the init line", teed)
-	}
+	// The function prints its init line before asking for an invocation,
+	// but the line reaches us through a pipe that os/exec copies on its
+	// own goroutine: it may arrive after the request.
+	waitFor(t, "the init line on Stdout", func() bool { return strings.Contains(p.Stdout(), "init done\n") })
+	waitFor(t, "the init line on the tee'd stdout", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Contains(stdout.String(), "init done\n")
+	})
 	env := strings.Join(p.Env(), "\n") + "\n"
 	for _, want := range []string{"AWS_LAMBDA_RUNTIME_API=" + p.Addr() + "\n", "AWS_LAMBDA_FUNCTION_NAME=function\n", "AWS_LAMBDA_LOG_FORMAT=JSON\n", "_HANDLER=bootstrap\n", "FN_INIT=slow\n"} {
 		if !strings.Contains(env, want) {
