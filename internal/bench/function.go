@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -20,69 +19,13 @@ import (
 	"github.com/ttl-archiver/ttl-archiver/archive"
 	"github.com/ttl-archiver/ttl-archiver/internal/firehoselocal"
 	"github.com/ttl-archiver/ttl-archiver/internal/local"
+	"github.com/ttl-archiver/ttl-archiver/internal/procstat"
 	"github.com/ttl-archiver/ttl-archiver/internal/streamgen"
 )
 
 // FunctionTimeout is the invocation timeout the measurements give the
 // function: the template's default Timeout.
 const FunctionTimeout = 60 * time.Second
-
-// clockTick is the unit of utime and stime in /proc/<pid>/stat (USER_HZ,
-// 100 on Linux).
-const clockTick = 10 * time.Millisecond
-
-// ProcCPU returns the CPU time (utime + stime) process pid has used, from
-// /proc/<pid>/stat, to the clock tick (10 ms).
-func ProcCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name, in parentheses, may hold spaces: count fields
-	// after its closing parenthesis. Field 3 (state) is the first there;
-	// utime and stime are fields 14 and 15.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(f))
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", pid, f[11], f[12])
-	}
-	return time.Duration(utime+stime) * clockTick, nil
-}
-
-// ProcMemory returns VmHWM (peak resident set) and VmRSS of process pid in
-// bytes, from /proc/<pid>/status.
-func ProcMemory(pid int) (hwm, rss int64, err error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	defer func() { _ = f.Close() }()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (k != "VmHWM" && k != "VmRSS") {
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		if err != nil {
-			return 0, 0, fmt.Errorf("/proc/%d/status %s: %w", pid, k, err)
-		}
-		if k == "VmHWM" {
-			hwm = kb << 10
-		} else {
-			rss = kb << 10
-		}
-	}
-	return hwm, rss, sc.Err()
-}
 
 // BuildFlags are the go build flags of the function as Lambda runs it:
 // those of the Makefile's build-ArchiverFunction target, which SAM uses
@@ -312,7 +255,7 @@ func MeasureLatency(ctx context.Context, bootstrap string, payload []byte, concu
 // time to answer (ms) to durations and each invocation's calls to cc, and
 // returns the process's CPU per invocation over the block, ms.
 func (r *Rig) invokeBlock(ctx context.Context, payload []byte, n int, durations *Sample, cc *callCounter) (float64, error) {
-	c0, err := ProcCPU(r.Pid())
+	c0, err := procstat.CPU(r.Pid())
 	if err != nil {
 		return 0, err
 	}
@@ -324,7 +267,7 @@ func (r *Rig) invokeBlock(ctx context.Context, payload []byte, n int, durations 
 		*durations = append(*durations, ms(d))
 		cc.add(calls)
 	}
-	c1, err := ProcCPU(r.Pid())
+	c1, err := procstat.CPU(r.Pid())
 	if err != nil {
 		return 0, err
 	}
@@ -353,14 +296,14 @@ func MeasureMemory(ctx context.Context, bootstrap, name string, payload []byte, 
 		return out, err
 	}
 	defer func() { _ = r.Close() }()
-	if _, out.Ready, err = ProcMemory(r.Pid()); err != nil {
+	if _, out.Ready, err = procstat.Memory(r.Pid()); err != nil {
 		return out, err
 	}
 	for i := range n {
 		if _, _, err := r.Invoke(ctx, payload); err != nil {
 			return out, err
 		}
-		hwm, _, err := ProcMemory(r.Pid())
+		hwm, _, err := procstat.Memory(r.Pid())
 		if err != nil {
 			return out, err
 		}

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -279,13 +280,7 @@ func ProfileFunction(ctx context.Context, exe, serveFlag string, payload []byte,
 // sortCategories sorts largest first.
 func sortCategories(cs []Category) {
 	slices.SortFunc(cs, func(a, b Category) int {
-		switch {
-		case a.MS > b.MS:
-			return -1
-		case a.MS < b.MS:
-			return 1
-		}
-		return strings.Compare(a.Name, b.Name)
+		return cmp.Or(cmp.Compare(b.MS, a.MS), strings.Compare(a.Name, b.Name))
 	})
 }
 

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
 	"slices"
@@ -509,15 +510,7 @@ func (r *Report) writeStartup(p func(string, ...any)) {
 	}
 	if len(r.Init.Packages) > 0 {
 		pk := slices.Clone(r.Init.Packages)
-		slices.SortFunc(pk, func(a, b PackageInit) int {
-			switch {
-			case a.Clock > b.Clock:
-				return -1
-			case a.Clock < b.Clock:
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(pk, func(a, b PackageInit) int { return cmp.Compare(b.Clock, a.Clock) })
 		p("Package initialisation (`GODEBUG=inittrace=1`, the start with the median total): %d packages, %s ms in their",
 			len(pk), f2(r.Init.Total))
 		p("`init`s, the last done %s ms after the process started. The largest:", f2(r.Init.Done))
@@ -540,13 +533,7 @@ func (r *Report) writeStartup(p func(string, ...any)) {
 			groups[g].Bytes++
 		}
 		slices.SortFunc(order, func(a, b string) int {
-			switch {
-			case groups[a].Clock > groups[b].Clock:
-				return -1
-			case groups[a].Clock < groups[b].Clock:
-				return 1
-			}
-			return strings.Compare(a, b)
+			return cmp.Or(cmp.Compare(groups[b].Clock, groups[a].Clock), strings.Compare(a, b))
 		})
 		p("By origin:")
 		p("")

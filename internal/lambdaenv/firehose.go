@@ -60,15 +60,23 @@ func FirehoseOptions(getenv func(string) string) (firehose.Options, error) {
 		}
 	}
 	// Both are three-state, as in the SDK: unset, true or false.
-	if fips, set, err := envBool(getenv, "AWS_USE_FIPS_ENDPOINT"); err != nil {
+	fips, set, err := envBool(getenv, "AWS_USE_FIPS_ENDPOINT")
+	switch {
+	case err != nil:
 		return o, err
-	} else if set {
-		o.EndpointOptions.UseFIPSEndpoint = map[bool]aws.FIPSEndpointState{true: aws.FIPSEndpointStateEnabled, false: aws.FIPSEndpointStateDisabled}[fips]
+	case fips:
+		o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
+	case set:
+		o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateDisabled
 	}
-	if dual, set, err := envBool(getenv, "AWS_USE_DUALSTACK_ENDPOINT"); err != nil {
+	dual, set, err := envBool(getenv, "AWS_USE_DUALSTACK_ENDPOINT")
+	switch {
+	case err != nil:
 		return o, err
-	} else if set {
-		o.EndpointOptions.UseDualStackEndpoint = map[bool]aws.DualStackEndpointState{true: aws.DualStackEndpointStateEnabled, false: aws.DualStackEndpointStateDisabled}[dual]
+	case dual:
+		o.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateEnabled
+	case set:
+		o.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateDisabled
 	}
 
 	if v := getenv("AWS_MAX_ATTEMPTS"); v != "" {

@@ -376,9 +376,6 @@ func checkBadLine(t *testing.T, l archive.Line, want lineWant, sent []byte) {
 	}
 }
 
-// runBad runs one bad-input case: records through the template's mapping
-// into the real function (payloads changed by corrupt on their way), or
-// direct invoked as it is; then reads the archive and the destination.
 // badRun is how one bad-input case is run.
 type badRun struct {
 	records []badRecord
@@ -389,6 +386,9 @@ type badRun struct {
 	direct  []byte
 }
 
+// runBad runs one bad-input case: records through the template's mapping
+// into the real function (payloads changed by corrupt on their way), or
+// direct invoked as it is; then reads the archive and the destination.
 func runBad(t *testing.T, c badRun) badOutcome {
 	t.Helper()
 	records, direct := c.records, c.direct // records only go through the mapping

@@ -1,13 +1,15 @@
 package soak
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/ttl-archiver/ttl-archiver/archive"
 	"github.com/ttl-archiver/ttl-archiver/internal/esm"
 	"github.com/ttl-archiver/ttl-archiver/internal/local"
+	"github.com/ttl-archiver/ttl-archiver/internal/procstat"
 	"github.com/ttl-archiver/ttl-archiver/internal/streamgen"
 )
 
@@ -434,7 +437,9 @@ func Run(ctx context.Context, o Options) (*Verdict, error) {
 		RecordsAccepted: st.RecordsAccepted, RecordsFailed: st.RecordsFailed, BytesAccepted: st.BytesAccepted,
 	}
 	verdict.Harness = meter.stats()
-	verdict.Harness.PeakRSSMB = float64(peakRSS()) / 1e6
+	if hwm, _, err := procstat.Memory(os.Getpid()); err == nil {
+		verdict.Harness.PeakRSSMB = float64(hwm) / 1e6
+	}
 	verdict.WallSeconds = time.Since(began).Seconds()
 	return verdict, nil
 }
@@ -456,7 +461,7 @@ func causes(by map[string]int) string {
 	for k, v := range by {
 		list = append(list, kv{k, v})
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].v > list[j].v || list[i].v == list[j].v && list[i].k < list[j].k })
+	slices.SortFunc(list, func(a, b kv) int { return cmp.Or(cmp.Compare(b.v, a.v), strings.Compare(a.k, b.k)) })
 	var b strings.Builder
 	for i, e := range list {
 		if i == 0 {

@@ -1,13 +1,9 @@
 package soak
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"os"
 	"runtime/metrics"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -269,25 +265,4 @@ func gcMetrics() gcFigures {
 		f.heapLive = s[2].Value.Uint64()
 	}
 	return f
-}
-
-// peakRSS returns the largest resident set of this process so far (VmHWM
-// of /proc/self/status), zero where there is no such file.
-func peakRSS() int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer func() { _ = f.Close() }()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmHWM:")); ok {
-			kb, err := strconv.ParseInt(string(bytes.TrimSuffix(bytes.TrimSpace(v), []byte(" kB"))), 10, 64)
-			if err != nil {
-				return 0
-			}
-			return kb << 10
-		}
-	}
-	return 0
 }
