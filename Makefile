@@ -21,7 +21,13 @@ tools: node_modules/.installed ## Install the test tools the project pins (npm p
 # skipping them.
 export TTL_ARCHIVER_DYNALITE := $(CURDIR)/node_modules/.bin/dynalite
 
+# cfn-lint (with the SAM translator) validates template.yaml: resource
+# properties, intrinsic functions, the Fn::ForEach expansion and best
+# practices. Any error, warning or informational finding fails the run.
+CFN_LINT ?= cfn-lint
+
 test: tools ## Run every test (race detector on), as CI does.
+	$(CFN_LINT) --non-zero-exit-code informational template.yaml
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 

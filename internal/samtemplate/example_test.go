@@ -1,6 +1,7 @@
 package samtemplate_test
 
 import (
+	"errors"
 	"fmt"
 	"log"
 
@@ -55,7 +56,7 @@ func ExampleParseFilterPattern() {
 	// false
 }
 
-func ExampleResolver_ResolvePartial() {
+func ExampleResolver_String() {
 	tpl, err := samtemplate.Parse([]byte(`
 Parameters:
   Prefix: {Type: String, Default: archive/}
@@ -73,11 +74,18 @@ Resources:
 	if err != nil {
 		log.Fatal(err)
 	}
-	v, err := r.ResolvePartial(tpl.Resources["Bucket"].Properties)
+	tag, _ := samtemplate.Lookup(tpl.Resources["Bucket"].Properties, "Tags", "0", "Value")
+	if _, err := r.String(tag); errors.Is(err, samtemplate.ErrUnresolved) {
+		fmt.Println("unresolved until deployed")
+	}
+	// A local stand-in supplies what a deployment would.
+	r.Attrs["Bucket.Arn"] = "arn:aws:s3:::my-bucket"
+	s, err := r.String(tag)
 	if err != nil {
 		log.Fatal(err)
 	}
-	tag, _ := samtemplate.Lookup(v, "Tags", "0", "Value")
-	fmt.Println(tag)
-	// Output: map[Fn::Sub:${Bucket.Arn}/archive/*]
+	fmt.Println(s)
+	// Output:
+	// unresolved until deployed
+	// arn:aws:s3:::my-bucket/archive/*
 }
