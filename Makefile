@@ -47,7 +47,7 @@ FUZZ_TARGETS := \
 	./archive:FuzzConvertImage ./archive:FuzzArchivePayload \
 	./restore:FuzzDecodeTypedItem ./internal/runtimeapi:FuzzParseFunctionError \
 	./internal/firehoselocal:FuzzDecodeInput ./internal/firehoselocal:FuzzCheckAuth \
-	./internal/esm:FuzzParseResponse ./internal/samtemplate:FuzzFilterPattern \
+	./internal/esm:FuzzParseResponse ./internal/esm:FuzzFilterPattern \
 	./internal/samtemplate:FuzzParse ./internal/archivefs:FuzzKeyValues \
 	./internal/archivefs:FuzzObjectLines
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s).

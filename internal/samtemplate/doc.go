@@ -8,6 +8,6 @@
 // functions, conditions and Rules against parameter values; what only a
 // deployment knows stays unresolved. [FirehoseDelivery] reads the Firehose
 // stream's prefixes, compression and partitioning query, so that a local
-// stand-in behaves as the deployed stream will, and [FilterPattern] applies
-// an event source mapping's filter to a record.
+// stand-in behaves as the deployed stream will, and [MappingFilters] an
+// event source mapping's filter patterns (applied by internal/esm).
 package samtemplate

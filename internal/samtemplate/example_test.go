@@ -36,26 +36,6 @@ Resources:
 	// Output: ttl/table=!{partitionKeyFromQuery:table}/ GZIP
 }
 
-func ExampleParseFilterPattern() {
-	p, err := samtemplate.ParseFilterPattern(`{"eventName":["REMOVE"],"userIdentity":{"type":["Service"],"principalId":["dynamodb.amazonaws.com"]}}`)
-	if err != nil {
-		log.Fatal(err)
-	}
-	for _, rec := range []string{
-		`{"eventName":"REMOVE","userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"}}`,
-		`{"eventName":"REMOVE"}`,
-	} {
-		ok, err := p.MatchJSON([]byte(rec))
-		if err != nil {
-			log.Fatal(err)
-		}
-		fmt.Println(ok)
-	}
-	// Output:
-	// true
-	// false
-}
-
 func ExampleResolver_String() {
 	tpl, err := samtemplate.Parse([]byte(`
 Parameters:

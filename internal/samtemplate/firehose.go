@@ -69,64 +69,44 @@ func FirehoseDelivery(t *Template, params map[string]string) (DeliveryConfig, er
 func deliveryConfig(r *Resolver, res Resource) (DeliveryConfig, error) {
 	c := DeliveryConfig{LogicalID: res.LogicalID, StreamType: "DirectPut", CompressionFormat: "UNCOMPRESSED", BufferSizeMiB: 5, BufferIntervalSeconds: 300}
 	props, err := r.ResolvePartial(res.Properties)
-	if err != nil {
-		return c, fmt.Errorf("%s: %w", res.LogicalID, err)
-	}
-	// Each value the stand-in needs, at its path in the properties.
-	at := func(path ...string) []string { return append([]string{"ExtendedS3DestinationConfiguration"}, path...) }
-	strs := []struct {
-		path []string
-		dst  *string
-	}{
-		{[]string{"DeliveryStreamType"}, &c.StreamType},
-		{at("Prefix"), &c.Prefix},
-		{at("ErrorOutputPrefix"), &c.ErrorOutputPrefix},
-		{at("CompressionFormat"), &c.CompressionFormat},
-	}
-	ints := []struct {
-		path []string
-		dst  *int
-	}{
-		{at("BufferingHints", "SizeInMBs"), &c.BufferSizeMiB},
-		{at("BufferingHints", "IntervalInSeconds"), &c.BufferIntervalSeconds},
-	}
+	dest := get(props, "ExtendedS3DestinationConfiguration")
 	var processing bool
-	bools := []struct {
-		path []string
-		dst  *bool
+	// Each value the stand-in needs, at its path in the properties; a value
+	// not written keeps Firehose's default.
+	for _, f := range []struct {
+		v   any
+		dst any
 	}{
-		{at("DynamicPartitioningConfiguration", "Enabled"), &c.DynamicPartitioning},
-		{at("ProcessingConfiguration", "Enabled"), &processing},
-	}
-	for _, s := range strs {
-		if v, ok := Lookup(props, s.path...); ok {
-			if *s.dst, err = literalString(v); err != nil {
-				return c, fmt.Errorf("%s: %v: %w", res.LogicalID, s.path, err)
+		{get(props, "DeliveryStreamType"), &c.StreamType},
+		{get(dest, "Prefix"), &c.Prefix},
+		{get(dest, "ErrorOutputPrefix"), &c.ErrorOutputPrefix},
+		{get(dest, "CompressionFormat"), &c.CompressionFormat},
+		{get(dest, "BufferingHints", "SizeInMBs"), &c.BufferSizeMiB},
+		{get(dest, "BufferingHints", "IntervalInSeconds"), &c.BufferIntervalSeconds},
+		{get(dest, "DynamicPartitioningConfiguration", "Enabled"), &c.DynamicPartitioning},
+		{get(dest, "ProcessingConfiguration", "Enabled"), &processing},
+	} {
+		if f.v == nil || err != nil {
+			continue
+		}
+		switch dst := f.dst.(type) {
+		case *string:
+			*dst, err = literalString(f.v)
+		case *int:
+			var ok bool
+			if *dst, ok = toInt(f.v); !ok {
+				err = fmt.Errorf("%s is not a whole number", kindOf(f.v))
 			}
+		case *bool:
+			*dst, err = literalBool(f.v)
 		}
 	}
-	for _, n := range ints {
-		if v, ok := Lookup(props, n.path...); ok {
-			if *n.dst, ok = toInt(v); !ok {
-				return c, fmt.Errorf("%s: %v is %s, want a whole number", res.LogicalID, n.path, kindOf(v))
-			}
-		}
-	}
-	for _, b := range bools {
-		v, _ := Lookup(props, b.path...)
-		if *b.dst, err = literalBool(v); err != nil {
-			return c, fmt.Errorf("%s: %v: %w", res.LogicalID, b.path, err)
-		}
-	}
-	if !processing {
-		return c, nil
-	}
-	processors, _ := Lookup(props, at("ProcessingConfiguration", "Processors")...)
-	list, _ := processors.([]any)
-	for i, pv := range list {
-		typ, params, err := processor(pv)
-		if err != nil {
-			return c, fmt.Errorf("%s: processor %d: %w", res.LogicalID, i, err)
+	processors, _ := get(dest, "ProcessingConfiguration", "Processors").([]any)
+	for i := 0; processing && err == nil && i < len(processors); i++ {
+		var typ string
+		var params map[string]string
+		if typ, params, err = processor(processors[i]); err != nil {
+			err = fmt.Errorf("processor %d: %w", i, err)
 		}
 		switch typ {
 		case "MetadataExtraction":
@@ -138,6 +118,9 @@ func deliveryConfig(r *Resolver, res Resource) (DeliveryConfig, error) {
 		case "AppendDelimiterToRecord":
 			c.AppendDelimiterToRecord = true
 		}
+	}
+	if err != nil {
+		return DeliveryConfig{}, fmt.Errorf("%s: %w", res.LogicalID, err)
 	}
 	return c, nil
 }
@@ -191,5 +174,5 @@ func literalBool(v any) (bool, error) {
 			return x == "true", nil
 		}
 	}
-	return false, fmt.Errorf("%s is not true or false", kindOf(v))
+	return false, fmt.Errorf("%v is not true or false", v)
 }

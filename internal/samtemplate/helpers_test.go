@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ttl-archiver/ttl-archiver/internal/esm"
 	"github.com/ttl-archiver/ttl-archiver/internal/samtemplate"
 )
 
@@ -183,4 +184,10 @@ func ruleHolds(t testing.TB, r *samtemplate.Resolver, v any) bool {
 	}
 	t.Fatalf("rule function %s is not implemented", name)
 	return false
+}
+
+// matchAny reports whether any of the patterns matches: a record passes a
+// mapping's FilterCriteria when one of its filters matches.
+func matchAny(patterns []esm.FilterPattern, record map[string]any) bool {
+	return slices.ContainsFunc(patterns, func(p esm.FilterPattern) bool { return p.Match(record) })
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/itchyny/gojq"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
+	"github.com/ttl-archiver/ttl-archiver/internal/esm"
 	"github.com/ttl-archiver/ttl-archiver/internal/samtemplate"
 )
 
@@ -279,7 +280,7 @@ func isTTLRecord(rec map[string]any) bool {
 func TestTemplateFilterSelectsTTLRecords(t *testing.T) {
 	tpl := loadTemplate(t)
 	r := newResolver(t, tpl, allOn())
-	var patterns [][]samtemplate.FilterPattern
+	var patterns [][]esm.FilterPattern
 	for _, m := range existing(t, r, "AWS::Lambda::EventSourceMapping") {
 		f, err := samtemplate.MappingFilters(props(t, r, m))
 		if err != nil {
@@ -299,7 +300,7 @@ func TestTemplateFilterSelectsTTLRecords(t *testing.T) {
 	check := func(name string, rec map[string]any) {
 		want := isTTLRecord(rec)
 		for i, f := range patterns {
-			if got := samtemplate.MatchAny(f, rec); got != want {
+			if got := matchAny(f, rec); got != want {
 				t.Errorf("%s: mapping %d selects=%v, want %v (eventName %v, userIdentity %v)", name, i, got, want, rec["eventName"], rec["userIdentity"])
 			}
 		}
@@ -340,7 +341,7 @@ func TestTemplateFilterSelectsTTLRecords(t *testing.T) {
 			// a list of objects is not a TTL record shape and is not matched
 			// by the object pattern.
 			for _, f := range patterns {
-				if samtemplate.MatchAny(f, m) {
+				if matchAny(f, m) {
 					t.Errorf("%s: selected", name)
 				}
 			}
@@ -362,7 +363,7 @@ func TestTemplateFilterSelectsTTLRecords(t *testing.T) {
 	}
 	var passed []string
 	for _, rec := range mixed.Records {
-		if samtemplate.MatchAny(patterns[0], rec) {
+		if matchAny(patterns[0], rec) {
 			passed = append(passed, fmt.Sprint(rec["eventID"]))
 		}
 	}

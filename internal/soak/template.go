@@ -28,7 +28,7 @@ type Deployment struct {
 	// OnFailure says the mappings have an on-failure destination.
 	OnFailure bool
 	// Filters are the mappings' FilterCriteria patterns.
-	Filters []samtemplate.FilterPattern
+	Filters []esm.FilterPattern
 	// Env holds the function's environment variables that the parameters
 	// decide (BATCH_SIZE=400, ARCHIVE_FORMAT=json, ...). Those only a
 	// deployment knows, such as FIREHOSE_STREAM_NAME, are left out: the
@@ -154,5 +154,5 @@ func intProp(r *samtemplate.Resolver, props map[string]any, name string) (int, e
 
 func sameMapping(a, b Deployment) bool {
 	return a.Mapping == b.Mapping && a.OnFailure == b.OnFailure &&
-		slices.EqualFunc(a.Filters, b.Filters, func(x, y samtemplate.FilterPattern) bool { return x.String() == y.String() })
+		slices.EqualFunc(a.Filters, b.Filters, func(x, y esm.FilterPattern) bool { return x.String() == y.String() })
 }

@@ -1,11 +1,14 @@
-package samtemplate_test
+package esm_test
 
 import (
 	"errors"
 	"testing"
 
-	"github.com/ttl-archiver/ttl-archiver/internal/samtemplate"
+	"github.com/ttl-archiver/ttl-archiver/internal/esm"
 )
+
+// The TTL pattern from AWS-FACTS.md.
+const ttlPattern = `{"eventName":["REMOVE"],"userIdentity":{"type":["Service"],"principalId":["dynamodb.amazonaws.com"]}}`
 
 func TestFilterPatternMatch(t *testing.T) {
 	cases := []struct {
@@ -36,7 +39,7 @@ func TestFilterPatternMatch(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := samtemplate.ParseFilterPattern(c.pattern)
+			p, err := esm.ParseFilterPattern(c.pattern)
 			if err != nil {
 				t.Fatalf("ParseFilterPattern(%s): %v", c.pattern, err)
 			}
@@ -66,39 +69,8 @@ func TestParseFilterPatternRejects(t *testing.T) {
 		`{"a":[["x"]]}`,
 		`{"a":["x"]} {"b":["y"]}`,
 	} {
-		if _, err := samtemplate.ParseFilterPattern(p); !errors.Is(err, samtemplate.ErrFilterPattern) {
+		if _, err := esm.ParseFilterPattern(p); !errors.Is(err, esm.ErrFilterPattern) {
 			t.Errorf("ParseFilterPattern(%q) = %v, want ErrFilterPattern", p, err)
-		}
-	}
-}
-
-func TestMappingFilters(t *testing.T) {
-	ok := map[string]any{"FilterCriteria": map[string]any{"Filters": []any{
-		map[string]any{"Pattern": `{"a":["x"]}`},
-		map[string]any{"Pattern": `{"b":["y"]}`},
-	}}}
-	fs, err := samtemplate.MappingFilters(ok)
-	if err != nil || len(fs) != 2 {
-		t.Fatalf("MappingFilters = %v, %v", fs, err)
-	}
-	if !samtemplate.MatchAny(fs, map[string]any{"b": "y"}) || samtemplate.MatchAny(fs, map[string]any{"c": "z"}) {
-		t.Error("MatchAny does not OR the filters")
-	}
-	if fs, err := samtemplate.MappingFilters(map[string]any{}); err != nil || fs != nil {
-		t.Errorf("no FilterCriteria: %v, %v; want none", fs, err)
-	}
-	sixFilters := make([]any, 6)
-	for i := range sixFilters {
-		sixFilters[i] = map[string]any{"Pattern": `{"a":["x"]}`}
-	}
-	for name, props := range map[string]map[string]any{
-		"no filters":         {"FilterCriteria": map[string]any{}},
-		"six filters":        {"FilterCriteria": map[string]any{"Filters": sixFilters}},
-		"pattern not string": {"FilterCriteria": map[string]any{"Filters": []any{map[string]any{"Pattern": map[string]any{"Fn::Sub": "x"}}}}},
-		"bad pattern":        {"FilterCriteria": map[string]any{"Filters": []any{map[string]any{"Pattern": `{"a":"x"}`}}}},
-	} {
-		if _, err := samtemplate.MappingFilters(props); !errors.Is(err, samtemplate.ErrFilterPattern) {
-			t.Errorf("%s: MappingFilters = %v, want ErrFilterPattern", name, err)
 		}
 	}
 }
@@ -108,7 +80,7 @@ func FuzzFilterPattern(f *testing.F) {
 	f.Add(`{"a":[{"numeric":[">",0]}],"b":{"c":[null,1,"x"]}}`, `{"a":[1,2],"b":{"c":null}}`)
 	f.Add(`{"a":[{"anything-but":["x"]}]}`, `{"a":"y"}`)
 	f.Fuzz(func(t *testing.T, pattern, record string) {
-		p, err := samtemplate.ParseFilterPattern(pattern)
+		p, err := esm.ParseFilterPattern(pattern)
 		if err != nil {
 			return
 		}

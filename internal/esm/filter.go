@@ -1,12 +1,13 @@
-package samtemplate
+package esm
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
-	"strings"
+	"slices"
 )
 
 // ErrFilterPattern is wrapped by [ParseFilterPattern] for a pattern Lambda
@@ -14,8 +15,9 @@ import (
 var ErrFilterPattern = errors.New("invalid filter pattern")
 
 // FilterPattern is one Lambda event filter pattern (FilterCriteria.Filters[].
-// Pattern of an event source mapping), applied to a record's fields as
-// Lambda applies it to a DynamoDB stream record:
+// Pattern of an event source mapping; internal/samtemplate reads them from
+// the template), applied to a record's fields as Lambda applies it to a
+// DynamoDB stream record:
 //   - every field the pattern names must match (AND across fields);
 //   - a field's value is an object (match the record's nested object) or a
 //     list of values, any of which may match (OR);
@@ -64,7 +66,7 @@ func decodeJSON(data []byte) (any, error) {
 func (p FilterPattern) String() string { return p.text }
 
 func checkPattern(m map[string]any, path string) error {
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		field := path + "." + k
 		switch v := m[k].(type) {
 		case map[string]any:
@@ -84,11 +86,11 @@ func checkPattern(m map[string]any, path string) error {
 				case map[string]any:
 					return fmt.Errorf("%w: %s: content filters are not supported here", ErrFilterPattern, field)
 				default:
-					return fmt.Errorf("%w: %s: %s is not a value to match", ErrFilterPattern, field, kindOf(e))
+					return fmt.Errorf("%w: %s: %s is not a value to match", ErrFilterPattern, field, jsonKind(e))
 				}
 			}
 		default:
-			return fmt.Errorf("%w: %s must be an object or a list of values, not %s", ErrFilterPattern, field, kindOf(v))
+			return fmt.Errorf("%w: %s must be an object or a list of values, not %s", ErrFilterPattern, field, jsonKind(v))
 		}
 	}
 	return nil
@@ -102,7 +104,7 @@ func (p FilterPattern) MatchJSON(record []byte) (bool, error) {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return false, fmt.Errorf("decode record: %s, want an object", kindOf(v))
+		return false, fmt.Errorf("decode record: %s, want an object", jsonKind(v))
 	}
 	return p.Match(m), nil
 }
@@ -110,17 +112,6 @@ func (p FilterPattern) MatchJSON(record []byte) (bool, error) {
 // Match reports whether the pattern matches a record decoded with
 // json.Decoder.UseNumber (plain float64 numbers work too).
 func (p FilterPattern) Match(record map[string]any) bool { return matchObject(p.root, record) }
-
-// MatchAny reports whether any of the patterns matches: a record passes a
-// mapping's FilterCriteria when one of its filters matches.
-func MatchAny(patterns []FilterPattern, record map[string]any) bool {
-	for _, p := range patterns {
-		if p.Match(record) {
-			return true
-		}
-	}
-	return false
-}
 
 func matchObject(pattern, record map[string]any) bool {
 	for k, pv := range pattern {
@@ -175,31 +166,14 @@ func number(v any) (*big.Float, bool) {
 	return nil, false
 }
 
-// MappingFilters returns the filter patterns of an event source mapping's
-// properties (AWS::Lambda::EventSourceMapping FilterCriteria). The patterns
-// must be literal strings.
-func MappingFilters(props map[string]any) ([]FilterPattern, error) {
-	fc, ok := props["FilterCriteria"]
-	if !ok {
-		return nil, nil
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
 	}
-	filters, _ := Lookup(fc, "Filters")
-	list, ok := filters.([]any)
-	if !ok || len(list) == 0 || len(list) > 5 {
-		return nil, fmt.Errorf("%w: FilterCriteria.Filters must list 1 to 5 filters", ErrFilterPattern)
-	}
-	out := make([]FilterPattern, 0, len(list))
-	for i, f := range list {
-		pv, _ := Lookup(f, "Pattern")
-		s, ok := pv.(string)
-		if !ok {
-			return nil, fmt.Errorf("%w: Filters[%d].Pattern is %s, want a literal string", ErrFilterPattern, i, kindOf(pv))
-		}
-		p, err := ParseFilterPattern(strings.TrimSpace(s))
-		if err != nil {
-			return nil, fmt.Errorf("filter %d: %w", i, err)
-		}
-		out = append(out, p)
-	}
-	return out, nil
+	return fmt.Sprintf("%T", v)
 }
