@@ -1073,3 +1073,43 @@ func TestTemplateDemoTable(t *testing.T) {
 		t.Errorf("by default %d tables are created, want none", len(got))
 	}
 }
+
+// sam deploy --guided asks for the parameters in the order of the
+// Parameters section (SAM CLI's guided_context reads them in template
+// order and ignores AWS::CloudFormation::Interface), and the console shows
+// the Interface's groups: both must give the same order, what matters
+// first, with every parameter in exactly one group.
+func TestTemplateParameterOrder(t *testing.T) {
+	tpl := loadTemplate(t)
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(data), "\nParameters:\n")
+	var written []string
+	for _, line := range strings.Split(rest, "\n") {
+		if line != "" && !strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "#") {
+			break // the next section
+		}
+		if name, ok := strings.CutSuffix(line, ":"); ok && strings.HasPrefix(name, "  ") && !strings.HasPrefix(name, "   ") {
+			written = append(written, strings.TrimSpace(name))
+		}
+	}
+	var grouped []string
+	groups, _ := samtemplate.Lookup(tpl.Raw, "Metadata", "AWS::CloudFormation::Interface", "ParameterGroups")
+	for _, g := range groups.([]any) {
+		names, _ := samtemplate.Lookup(g, "Parameters")
+		for _, n := range names.([]any) {
+			grouped = append(grouped, n.(string))
+		}
+	}
+	if len(written) != len(tpl.Parameters) {
+		t.Fatalf("read %d parameter names from the text, the template has %d", len(written), len(tpl.Parameters))
+	}
+	if !reflect.DeepEqual(grouped, written) {
+		t.Errorf("Interface groups list %v,\nthe Parameters section (guided deploy's order) %v", grouped, written)
+	}
+	if want := []string{"TableStreamArns", "CreateDemoTable", "AlarmEmail"}; !reflect.DeepEqual(written[:3], want) {
+		t.Errorf("guided deploy asks first for %v, want %v", written[:3], want)
+	}
+}
