@@ -1113,3 +1113,42 @@ func TestTemplateParameterOrder(t *testing.T) {
 		t.Errorf("guided deploy asks first for %v, want %v", written[:3], want)
 	}
 }
+
+// The dashboard's body is JSON once deployed, and shows what the issue
+// names: TTL deletions against archived items, iterator age, delivery
+// freshness and success, errors, duration and failed batches.
+func TestTemplateDashboard(t *testing.T) {
+	tpl := loadTemplate(t)
+	r := newResolver(t, tpl, nil)
+	r.Refs["ArchiverFunction"] = "ttl-archiver-fn"
+	r.Refs["ArchiveStream"] = "ttl-archiver-stream"
+	body, err := r.String(tpl.Resources["Dashboard"].Properties["DashboardBody"])
+	if err != nil {
+		t.Fatalf("DashboardBody: %v", err)
+	}
+	var d struct {
+		Widgets []struct {
+			Properties struct {
+				Title   string
+				Metrics []any
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		t.Fatalf("DashboardBody is not JSON: %v\n%s", err, body)
+	}
+	shown := ""
+	for _, w := range d.Widgets {
+		b, _ := json.Marshal(w.Properties.Metrics)
+		shown += string(b)
+	}
+	for _, want := range []string{
+		"TimeToLiveDeletedItemCount", `\"Archived\"`, "IteratorAge", "DeliveryToS3.DataFreshness",
+		"DeliveryToS3.Success", `"Errors"`, `"Duration"`, "OnFailureDestinationDeliveredEventCount",
+		"NoOldImage", "RawArchived", "ttl-archiver-fn", "ttl-archiver-stream", "${PROP('Dim.TableName')}",
+	} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the dashboard does not show %s", want)
+		}
+	}
+}
