@@ -21,7 +21,13 @@ tools: node_modules/.installed ## Install the test tools the project pins (npm p
 # skipping them.
 export TTL_ARCHIVER_DYNALITE := $(CURDIR)/node_modules/.bin/dynalite
 
+# cfn-lint (with the SAM translator) validates template.yaml: resource
+# properties, intrinsic functions, the Fn::ForEach expansion and best
+# practices. Any error, warning or informational finding fails the run.
+CFN_LINT ?= cfn-lint
+
 test: tools ## Run every test (race detector on), as CI does.
+	$(CFN_LINT) --non-zero-exit-code informational template.yaml
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
@@ -41,7 +47,7 @@ FUZZ_TARGETS := \
 	./archive:FuzzConvertImage ./archive:FuzzArchivePayload \
 	./restore:FuzzDecodeTypedItem ./internal/runtimeapi:FuzzParseFunctionError \
 	./internal/firehoselocal:FuzzDecodeInput ./internal/firehoselocal:FuzzCheckAuth \
-	./internal/esm:FuzzParseResponse ./internal/samtemplate:FuzzFilterPattern \
+	./internal/esm:FuzzParseResponse ./internal/esm:FuzzFilterPattern \
 	./internal/samtemplate:FuzzParse ./internal/archivefs:FuzzKeyValues \
 	./internal/archivefs:FuzzObjectLines
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s).

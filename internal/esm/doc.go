@@ -15,6 +15,9 @@
 // Each rule below is implemented where its doc comment says, and names its
 // source there too.
 //
+//   - Filtering (filter.go): a [FilterPattern] of the mapping's
+//     FilterCriteria selects the records the function sees; the soak applies
+//     the template's patterns to its generated stream.
 //   - Batching (payload.go): a batch closes when BatchSize records are in it
 //     or when one more record would take the invocation payload
 //     {"Records":[...]} past 6 MB (6,291,456 bytes) [ESM]. The batching

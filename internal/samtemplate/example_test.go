@@ -1,6 +1,7 @@
 package samtemplate_test
 
 import (
+	"errors"
 	"fmt"
 	"log"
 
@@ -35,27 +36,7 @@ Resources:
 	// Output: ttl/table=!{partitionKeyFromQuery:table}/ GZIP
 }
 
-func ExampleParseFilterPattern() {
-	p, err := samtemplate.ParseFilterPattern(`{"eventName":["REMOVE"],"userIdentity":{"type":["Service"],"principalId":["dynamodb.amazonaws.com"]}}`)
-	if err != nil {
-		log.Fatal(err)
-	}
-	for _, rec := range []string{
-		`{"eventName":"REMOVE","userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"}}`,
-		`{"eventName":"REMOVE"}`,
-	} {
-		ok, err := p.MatchJSON([]byte(rec))
-		if err != nil {
-			log.Fatal(err)
-		}
-		fmt.Println(ok)
-	}
-	// Output:
-	// true
-	// false
-}
-
-func ExampleResolver_ResolvePartial() {
+func ExampleResolver_String() {
 	tpl, err := samtemplate.Parse([]byte(`
 Parameters:
   Prefix: {Type: String, Default: archive/}
@@ -73,11 +54,18 @@ Resources:
 	if err != nil {
 		log.Fatal(err)
 	}
-	v, err := r.ResolvePartial(tpl.Resources["Bucket"].Properties)
+	tag, _ := samtemplate.Lookup(tpl.Resources["Bucket"].Properties, "Tags", "0", "Value")
+	if _, err := r.String(tag); errors.Is(err, samtemplate.ErrUnresolved) {
+		fmt.Println("unresolved until deployed")
+	}
+	// A local stand-in supplies what a deployment would.
+	r.Attrs["Bucket.Arn"] = "arn:aws:s3:::my-bucket"
+	s, err := r.String(tag)
 	if err != nil {
 		log.Fatal(err)
 	}
-	tag, _ := samtemplate.Lookup(v, "Tags", "0", "Value")
-	fmt.Println(tag)
-	// Output: map[Fn::Sub:${Bucket.Arn}/archive/*]
+	fmt.Println(s)
+	// Output:
+	// unresolved until deployed
+	// arn:aws:s3:::my-bucket/archive/*
 }

@@ -49,19 +49,14 @@ func TestFirehoseDelivery(t *testing.T) {
 		t.Fatalf("FirehoseDelivery: %v", err)
 	}
 	want := samtemplate.DeliveryConfig{
-		LogicalID:             "Stream",
-		StreamType:            "DirectPut",
-		Prefix:                "data/k=!{partitionKeyFromQuery:k}/",
-		ErrorOutputPrefix:     "err/!{firehose:error-output-type}/",
-		CompressionFormat:     "GZIP",
-		BufferSizeMiB:         128,
-		BufferIntervalSeconds: 60,
-		DynamicPartitioning:   true,
-		ProcessingEnabled:     true,
-		Processors: []samtemplate.Processor{
-			{Type: "RecordDeAggregation", Parameters: map[string]string{"SubRecordType": "JSON"}},
-			{Type: "MetadataExtraction", Parameters: map[string]string{"MetadataExtractionQuery": "{k: .k}", "JsonParsingEngine": "JQ-1.6"}},
-		},
+		LogicalID:               "Stream",
+		StreamType:              "DirectPut",
+		Prefix:                  "data/k=!{partitionKeyFromQuery:k}/",
+		ErrorOutputPrefix:       "err/!{firehose:error-output-type}/",
+		CompressionFormat:       "GZIP",
+		BufferSizeMiB:           128,
+		BufferIntervalSeconds:   60,
+		DynamicPartitioning:     true,
 		MetadataExtractionQuery: "{k: .k}",
 		JSONParsingEngine:       "JQ-1.6",
 		RecordDeAggregation:     true,
@@ -74,7 +69,7 @@ func TestFirehoseDelivery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.RecordDeAggregation || len(d.Processors) != 1 || d.BufferSizeMiB != 64 {
+	if d.RecordDeAggregation || d.MetadataExtractionQuery != "{k: .k}" || d.BufferSizeMiB != 64 {
 		t.Errorf("defaults: %+v", d)
 	}
 }

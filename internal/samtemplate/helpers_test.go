@@ -1,24 +1,16 @@
 package samtemplate_test
 
 import (
-	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
+	"slices"
+	"sort"
+	"strings"
 	"testing"
 
+	"github.com/ttl-archiver/ttl-archiver/internal/esm"
 	"github.com/ttl-archiver/ttl-archiver/internal/samtemplate"
-)
-
-// Where the checks find their inputs, relative to the repository root.
-const (
-	templateFile = "template.yaml"
-	// specFile is installed by `make node_modules/.installed` (npm ci).
-	specFile = "node_modules/@aws-cdk/aws-service-spec/db.json.gz"
-	// samSchemaFile lives beside the repository, in the shared folder.
-	samSchemaFile = "../shared/schemas/sam.schema.json"
-	// skipSpecEnv lets a machine without npm skip the spec check.
-	skipSpecEnv = "TTL_ARCHIVER_SKIP_SPEC"
 )
 
 // repoRoot walks up from the test's directory to the folder with go.mod.
@@ -40,53 +32,18 @@ func repoRoot(t testing.TB) string {
 	}
 }
 
+// loadTemplate parses the project's template.yaml.
 func loadTemplate(t testing.TB) *samtemplate.Template {
 	t.Helper()
-	tpl, err := samtemplate.ParseFile(filepath.Join(repoRoot(t), templateFile))
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "template.yaml"))
 	if err != nil {
-		t.Fatalf("ParseFile(%s): %v", templateFile, err)
+		t.Fatal(err)
+	}
+	tpl, err := samtemplate.Parse(data)
+	if err != nil {
+		t.Fatalf("Parse(template.yaml): %v", err)
 	}
 	return tpl
-}
-
-var (
-	specOnce sync.Once
-	spec     *samtemplate.Spec
-	specErr  error
-)
-
-// loadSpec returns the CloudFormation resource database. Missing, it fails
-// the test (the Makefile installs it), unless TTL_ARCHIVER_SKIP_SPEC=1.
-func loadSpec(t testing.TB) *samtemplate.Spec {
-	t.Helper()
-	path := filepath.Join(repoRoot(t), specFile)
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		if os.Getenv(skipSpecEnv) == "1" {
-			t.Skipf("%s is missing and %s=1: skipping the CloudFormation resource database check", specFile, skipSpecEnv)
-		}
-		t.Fatalf("%s is missing: run `make node_modules/.installed` (npm ci of package.json) to install "+
-			"the CloudFormation resource database, or set %s=1 to skip this check", specFile, skipSpecEnv)
-	}
-	specOnce.Do(func() { spec, specErr = samtemplate.LoadSpec(path) })
-	if specErr != nil {
-		t.Fatalf("LoadSpec: %v", specErr)
-	}
-	return spec
-}
-
-// loadSAMSchema returns the SAM schema, or skips when the shared folder
-// beside the repository is absent.
-func loadSAMSchema(t testing.TB) *samtemplate.SAMSchema {
-	t.Helper()
-	path := filepath.Join(repoRoot(t), samSchemaFile)
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		t.Skipf("SAM schema %s not found (no shared/ folder beside the repository): skipping the SAM schema check", filepath.Clean(path))
-	}
-	s, err := samtemplate.LoadSAMSchema(path)
-	if err != nil {
-		t.Fatalf("LoadSAMSchema: %v", err)
-	}
-	return s
 }
 
 // Stream ARNs of made-up tables, for parameter sets that attach tables.
@@ -96,18 +53,23 @@ var testStreamARNs = []string{
 	"arn:aws:dynamodb:eu-west-1:210987654321:table/Carts/stream/2025-06-03T12:00:00.000",
 	"arn:aws:dynamodb:eu-west-1:210987654321:table/Tokens.v2/stream/2025-06-04T12:00:00.000",
 	"arn:aws:dynamodb:eu-west-1:210987654321:table/audit_log/stream/2025-06-05T12:00:00.000",
+	"arn:aws:dynamodb:eu-west-1:210987654321:table/Kitchen-Sink/stream/2025-06-06T12:00:00.000",
 }
 
-const testTopicARN = "arn:aws:sns:eu-west-1:210987654321:ops-alerts"
+const (
+	testTopicARN = "arn:aws:sns:eu-west-1:210987654321:ops-alerts"
+	testEmail    = "ops@example.com"
+)
 
-// allOn attaches five tables, creates the demo table and sets an alarm
-// topic: every optional resource exists.
+// allOn attaches the test tables, creates the demo table and sets both
+// alarm destinations: every optional resource exists.
 func allOn() map[string]string {
-	p := map[string]string{"CreateDemoTable": "true", "AlarmTopicArn": testTopicARN}
-	for i, arn := range testStreamARNs {
-		p["TableStreamArn"+string(rune('1'+i))] = arn
+	return map[string]string{
+		"TableStreamArns": strings.Join(testStreamARNs, ","),
+		"CreateDemoTable": "true",
+		"AlarmTopicArn":   testTopicARN,
+		"AlarmEmail":      testEmail,
 	}
-	return p
 }
 
 func newResolver(t testing.TB, tpl *samtemplate.Template, params map[string]string) *samtemplate.Resolver {
@@ -120,15 +82,16 @@ func newResolver(t testing.TB, tpl *samtemplate.Template, params map[string]stri
 	r.Pseudo["AWS::Region"] = "eu-west-1"
 	r.Pseudo["AWS::AccountId"] = "210987654321"
 	r.Pseudo["AWS::StackName"] = "ttl-archiver"
+	r.Pseudo["AWS::URLSuffix"] = "amazonaws.com"
 	return r
 }
 
 // existing returns the resources of a type that exist under the resolver's
-// parameters.
-func existing(t testing.TB, tpl *samtemplate.Template, r *samtemplate.Resolver, typ string) []samtemplate.Resource {
+// parameters (Fn::ForEach expanded with them).
+func existing(t testing.TB, r *samtemplate.Resolver, typ string) []samtemplate.Resource {
 	t.Helper()
 	var out []samtemplate.Resource
-	for _, res := range tpl.ResourcesOfType(typ) {
+	for _, res := range r.Template().ResourcesOfType(typ) {
 		ok, err := r.Exists(res)
 		if err != nil {
 			t.Fatalf("Exists(%s): %v", res.LogicalID, err)
@@ -150,4 +113,81 @@ func props(t testing.TB, r *samtemplate.Resolver, res samtemplate.Resource) map[
 	}
 	m, _ := v.(map[string]any)
 	return m
+}
+
+// checkRules evaluates the template's Rules with the resolver's parameter
+// values, as CloudFormation does before it creates or changes a stack: for
+// each rule whose RuleCondition holds (or that has none), every Assert must
+// hold. It returns "Rule: AssertDescription" for each failed assertion,
+// sorted.
+func checkRules(t testing.TB, tpl *samtemplate.Template, r *samtemplate.Resolver) []string {
+	t.Helper()
+	var refused []string
+	rules, _ := tpl.Raw["Rules"].(map[string]any)
+	for name, rule := range rules {
+		rm, _ := rule.(map[string]any)
+		if c, ok := rm["RuleCondition"]; ok && !ruleHolds(t, r, c) {
+			continue
+		}
+		asserts, _ := rm["Assertions"].([]any)
+		for _, a := range asserts {
+			am, _ := a.(map[string]any)
+			if !ruleHolds(t, r, am["Assert"]) {
+				refused = append(refused, fmt.Sprintf("%s: %v", name, am["AssertDescription"]))
+			}
+		}
+	}
+	sort.Strings(refused)
+	return refused
+}
+
+// ruleHolds evaluates a rule function: Fn::Not, Fn::And, Fn::Or,
+// Fn::Equals, Fn::Contains, Fn::EachMemberEquals and Fn::EachMemberIn, as
+// the CloudFormation documentation defines them.
+func ruleHolds(t testing.TB, r *samtemplate.Resolver, v any) bool {
+	t.Helper()
+	name, arg, _ := samtemplate.Intrinsic(v)
+	args, _ := arg.([]any)
+	switch name {
+	case "Fn::Not":
+		return !ruleHolds(t, r, args[0])
+	case "Fn::And", "Fn::Or":
+		for _, a := range args {
+			if ruleHolds(t, r, a) != (name == "Fn::And") {
+				return name == "Fn::Or"
+			}
+		}
+		return name == "Fn::And"
+	}
+	if len(args) != 2 {
+		t.Fatalf("rule function %v: want a name and two arguments", v)
+	}
+	a, err := r.Resolve(args[0])
+	if err != nil {
+		t.Fatalf("rule %v: %v", v, err)
+	}
+	b, err := r.Resolve(args[1])
+	if err != nil {
+		t.Fatalf("rule %v: %v", v, err)
+	}
+	list, _ := a.([]any)
+	switch name {
+	case "Fn::Equals":
+		return fmt.Sprint(a) == fmt.Sprint(b)
+	case "Fn::Contains":
+		return slices.Contains(list, b)
+	case "Fn::EachMemberEquals":
+		return !slices.ContainsFunc(list, func(e any) bool { return e != b })
+	case "Fn::EachMemberIn":
+		allowed, _ := b.([]any)
+		return !slices.ContainsFunc(list, func(e any) bool { return !slices.Contains(allowed, e) })
+	}
+	t.Fatalf("rule function %s is not implemented", name)
+	return false
+}
+
+// matchAny reports whether any of the patterns matches: a record passes a
+// mapping's FilterCriteria when one of its filters matches.
+func matchAny(patterns []esm.FilterPattern, record map[string]any) bool {
+	return slices.ContainsFunc(patterns, func(p esm.FilterPattern) bool { return p.Match(record) })
 }

@@ -1,11 +1,11 @@
 package samtemplate
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -19,6 +19,12 @@ var ErrUnresolved = errors.New("not known before deployment")
 // (unknown name, or a value outside AllowedValues, AllowedPattern or the
 // bounds), and for a parameter without default and value.
 var ErrParameter = errors.New("bad parameter")
+
+var pseudoParameters = map[string]bool{
+	"AWS::AccountId": true, "AWS::NotificationARNs": true, "AWS::NoValue": true,
+	"AWS::Partition": true, "AWS::Region": true, "AWS::StackId": true,
+	"AWS::StackName": true, "AWS::URLSuffix": true,
+}
 
 // Resolver evaluates intrinsic functions against parameter values.
 type Resolver struct {
@@ -40,23 +46,15 @@ type Resolver struct {
 
 // NewResolver returns a resolver for the template with the given parameter
 // values; parameters not given take their defaults. Given values are checked
-// against the parameter's constraints as CloudFormation checks them.
+// against the parameter's constraints as CloudFormation checks them, and the
+// template's Fn::ForEach loops are expanded with them ([Resolver.Template]).
 func NewResolver(t *Template, params map[string]string) (*Resolver, error) {
 	r := &Resolver{
-		t:          t,
-		params:     map[string]string{},
-		Pseudo:     map[string]string{},
-		Refs:       map[string]string{},
-		Attrs:      map[string]string{},
-		conds:      map[string]bool{},
-		evaluating: map[string]bool{},
+		params: map[string]string{}, Pseudo: map[string]string{},
+		Refs: map[string]string{}, Attrs: map[string]string{},
+		conds: map[string]bool{}, evaluating: map[string]bool{},
 	}
-	names := make([]string, 0, len(params))
-	for n := range params {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(params)) {
 		p, ok := t.Parameters[name]
 		if !ok {
 			return nil, fmt.Errorf("%w: the template has no parameter %s", ErrParameter, name)
@@ -66,11 +64,20 @@ func NewResolver(t *Template, params map[string]string) (*Resolver, error) {
 		}
 		r.params[name] = params[name]
 	}
+	var err error
+	if r.t, err = t.expand(r.params); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
+// Template returns the template with its Fn::ForEach loops expanded for the
+// resolver's parameter values.
+func (r *Resolver) Template() *Template { return r.t }
+
 // Check reports whether value is acceptable for the parameter, with the rule
-// CloudFormation would reject it by.
+// CloudFormation would reject it by. A list parameter's constraints apply to
+// each of its comma-separated values.
 func (p Parameter) Check(value string) error {
 	fail := func(format string, a ...any) error {
 		return fmt.Errorf("%w: %s=%q: %s", ErrParameter, p.Name, value, fmt.Sprintf(format, a...))
@@ -80,7 +87,7 @@ func (p Parameter) Check(value string) error {
 		values = strings.Split(value, ",")
 	}
 	for _, v := range values {
-		if len(p.AllowedValues) > 0 && !containsString(p.AllowedValues, v) {
+		if len(p.AllowedValues) > 0 && !slices.Contains(p.AllowedValues, v) {
 			return fail("not one of %s", strings.Join(p.AllowedValues, ", "))
 		}
 		if p.AllowedPattern != "" {
@@ -92,21 +99,14 @@ func (p Parameter) Check(value string) error {
 				return fail("does not match AllowedPattern %s", p.AllowedPattern)
 			}
 		}
-		if p.MinLength != nil && len(v) < *p.MinLength {
-			return fail("shorter than MinLength %d", *p.MinLength)
-		}
-		if p.MaxLength != nil && len(v) > *p.MaxLength {
-			return fail("longer than MaxLength %d", *p.MaxLength)
-		}
-		if p.Type == "Number" || p.Type == "List<Number>" {
+		if p.Type == "Number" {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
+			switch {
+			case err != nil:
 				return fail("not a number")
-			}
-			if p.MinValue != nil && f < *p.MinValue {
+			case p.MinValue != nil && f < *p.MinValue:
 				return fail("below MinValue %v", *p.MinValue)
-			}
-			if p.MaxValue != nil && f > *p.MaxValue {
+			case p.MaxValue != nil && f > *p.MaxValue:
 				return fail("above MaxValue %v", *p.MaxValue)
 			}
 		}
@@ -116,15 +116,6 @@ func (p Parameter) Check(value string) error {
 
 func isListType(typ string) bool {
 	return typ == "CommaDelimitedList" || strings.HasPrefix(typ, "List<")
-}
-
-func containsString(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ParameterValue returns a parameter's value: the given one, else the
@@ -141,15 +132,19 @@ func (r *Resolver) ParameterValue(name string) (any, error) {
 		}
 		v = p.Default
 	}
-	if isListType(p.Type) {
-		parts := strings.Split(v, ",")
-		out := make([]any, len(parts))
-		for i, s := range parts {
-			out[i] = s
-		}
-		return out, nil
+	if !isListType(p.Type) {
+		return v, nil
 	}
-	return v, nil
+	return strs(strings.Split(v, ",")), nil
+}
+
+// strs turns strings into a tree list.
+func strs(list []string) []any {
+	out := make([]any, len(list))
+	for i, s := range list {
+		out[i] = s
+	}
+	return out
 }
 
 // Condition evaluates a named condition of the Conditions section.
@@ -183,17 +178,14 @@ func (r *Resolver) Exists(res Resource) (bool, error) {
 	return r.Condition(res.Condition)
 }
 
+// evalCondition evaluates a condition function.
 func (r *Resolver) evalCondition(v any, depth int) (bool, error) {
 	if depth > maxDepth {
 		return false, errors.New("nested too deeply")
 	}
 	if m, ok := v.(map[string]any); ok && len(m) == 1 {
-		if name, ok := m["Condition"]; ok {
-			s, ok := name.(string)
-			if !ok {
-				return false, fmt.Errorf("Condition takes a name, not %s", kindOf(name))
-			}
-			return r.Condition(s)
+		if name, ok := m["Condition"].(string); ok {
+			return r.Condition(name)
 		}
 	}
 	name, arg, ok := Intrinsic(v)
@@ -202,27 +194,6 @@ func (r *Resolver) evalCondition(v any, depth int) (bool, error) {
 	}
 	args, _ := arg.([]any)
 	switch name {
-	case "Fn::Equals":
-		if len(args) != 2 {
-			return false, errors.New("Fn::Equals takes two values")
-		}
-		a, err := r.Resolve(args[0])
-		if err != nil {
-			return false, err
-		}
-		b, err := r.Resolve(args[1])
-		if err != nil {
-			return false, err
-		}
-		as, err := scalarString(a)
-		if err != nil {
-			return false, fmt.Errorf("Fn::Equals: %w", err)
-		}
-		bs, err := scalarString(b)
-		if err != nil {
-			return false, fmt.Errorf("Fn::Equals: %w", err)
-		}
-		return as == bs, nil
 	case "Fn::Not":
 		if len(args) != 1 {
 			return false, errors.New("Fn::Not takes one condition")
@@ -236,17 +207,26 @@ func (r *Resolver) evalCondition(v any, depth int) (bool, error) {
 		and := name == "Fn::And"
 		for _, a := range args {
 			c, err := r.evalCondition(a, depth+1)
-			if err != nil {
-				return false, err
-			}
-			if and && !c {
-				return false, nil
-			}
-			if !and && c {
-				return true, nil
+			if err != nil || c != and {
+				return c, err
 			}
 		}
 		return and, nil
+	case "Fn::Equals":
+		if len(args) != 2 {
+			return false, errors.New("Fn::Equals takes two values")
+		}
+		var s [2]string
+		for i, a := range args {
+			v, err := r.Resolve(a)
+			if err == nil {
+				s[i], err = scalarString(v)
+			}
+			if err != nil {
+				return false, fmt.Errorf("Fn::Equals: %w", err)
+			}
+		}
+		return s[0] == s[1], nil
 	}
 	return false, fmt.Errorf("%s is not a condition function", name)
 }
@@ -257,36 +237,29 @@ type noValue struct{}
 
 // Resolve evaluates every intrinsic function in v. A value only a deployment
 // knows makes it fail with an error wrapping [ErrUnresolved]. AWS::NoValue
-// removes the mapping entry or list element it stands in; a v that is
-// AWS::NoValue itself resolves to nil.
-func (r *Resolver) Resolve(v any) (any, error) {
-	out, err := r.resolve(v, false, 0)
-	if _, ok := out.(noValue); ok {
-		return nil, err
-	}
-	return out, err
-}
+// removes the mapping entry or list element it stands in (v itself: nil).
+func (r *Resolver) Resolve(v any) (any, error) { return r.top(v, false) }
 
 // ResolvePartial evaluates what the parameters decide and leaves in place
-// what only a deployment knows: {"Fn::GetAtt": ...} and Refs to resources
-// stay as they are, and Fn::Sub keeps only its unresolved variables, as in
-// {"Fn::Sub": "${ArchiveBucket.Arn}/archive/*"}.
-func (r *Resolver) ResolvePartial(v any) (any, error) {
-	out, err := r.resolve(v, true, 0)
-	if _, ok := out.(noValue); ok {
-		return nil, err
-	}
-	return out, err
-}
+// what only a deployment knows: {"Fn::GetAtt": ...}, Refs to resources, and
+// an Fn::Sub with such a variable stay as they are.
+func (r *Resolver) ResolvePartial(v any) (any, error) { return r.top(v, true) }
 
-// String resolves v fully and renders it as a string (numbers and booleans
-// as CloudFormation would pass them).
+// String resolves v fully and renders it as CloudFormation passes a value.
 func (r *Resolver) String(v any) (string, error) {
 	out, err := r.Resolve(v)
 	if err != nil {
 		return "", err
 	}
 	return scalarString(out)
+}
+
+func (r *Resolver) top(v any, partial bool) (any, error) {
+	out, err := r.resolve(v, partial, 0)
+	if _, ok := out.(noValue); ok {
+		return nil, err
+	}
+	return out, err
 }
 
 func (r *Resolver) resolve(v any, partial bool, depth int) (any, error) {
@@ -304,10 +277,9 @@ func (r *Resolver) resolve(v any, partial bool, depth int) (any, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
-			if _, gone := rv.(noValue); gone {
-				continue
+			if _, gone := rv.(noValue); !gone {
+				out[k] = rv
 			}
-			out[k] = rv
 		}
 		return out, nil
 	case []any:
@@ -317,10 +289,9 @@ func (r *Resolver) resolve(v any, partial bool, depth int) (any, error) {
 			if err != nil {
 				return nil, fmt.Errorf("[%d]: %w", i, err)
 			}
-			if _, gone := rv.(noValue); gone {
-				continue
+			if _, gone := rv.(noValue); !gone {
+				out = append(out, rv)
 			}
-			out = append(out, rv)
 		}
 		return out, nil
 	}
@@ -328,11 +299,11 @@ func (r *Resolver) resolve(v any, partial bool, depth int) (any, error) {
 }
 
 // unresolved returns the call as it is in partial mode, else an error.
-func unresolved(name string, arg any, partial bool, why string) (any, error) {
+func unresolved(name string, arg any, partial bool, what string) (any, error) {
 	if partial {
 		return map[string]any{name: arg}, nil
 	}
-	return nil, fmt.Errorf("%s: %s %w", name, why, ErrUnresolved)
+	return nil, fmt.Errorf("%s: %s is %w", name, what, ErrUnresolved)
 }
 
 func (r *Resolver) call(name string, arg any, partial bool, depth int) (any, error) {
@@ -340,7 +311,7 @@ func (r *Resolver) call(name string, arg any, partial bool, depth int) (any, err
 	case "Ref":
 		ref, ok := arg.(string)
 		if !ok {
-			return nil, fmt.Errorf("!Ref takes a name, not %s", kindOf(arg))
+			return nil, fmt.Errorf("Ref takes a name, not %s", kindOf(arg))
 		}
 		return r.ref(ref, partial)
 	case "Fn::GetAtt":
@@ -348,23 +319,17 @@ func (r *Resolver) call(name string, arg any, partial bool, depth int) (any, err
 		if !ok {
 			return nil, errors.New("Fn::GetAtt takes [Resource, Attribute]")
 		}
-		if _, exists := r.t.Resources[res]; !exists {
-			return nil, fmt.Errorf("Fn::GetAtt: no resource %s", res)
-		}
-		if v, ok := r.Attrs[res+"."+attr]; ok {
-			return v, nil
-		}
-		return unresolved(name, []any{res, attr}, partial, res+"."+attr+" is")
+		return r.attr(res, attr, partial)
 	case "Fn::Sub":
 		return r.sub(arg, partial, depth)
 	case "Fn::If":
-		args, ok := arg.([]any)
-		if !ok || len(args) != 3 {
-			return nil, errors.New("Fn::If takes [Condition, ValueIfTrue, ValueIfFalse]")
+		args, _ := arg.([]any)
+		cond, ok := "", len(args) == 3
+		if ok {
+			cond, ok = args[0].(string)
 		}
-		cond, ok := args[0].(string)
 		if !ok {
-			return nil, errors.New("Fn::If: the condition must be a name")
+			return nil, errors.New("Fn::If takes [ConditionName, ValueIfTrue, ValueIfFalse]")
 		}
 		c, err := r.Condition(cond)
 		if err != nil {
@@ -374,143 +339,94 @@ func (r *Resolver) call(name string, arg any, partial bool, depth int) (any, err
 			return r.resolve(args[1], partial, depth+1)
 		}
 		return r.resolve(args[2], partial, depth+1)
-	case "Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or":
-		return r.evalCondition(map[string]any{name: arg}, depth+1)
 	}
-
 	// The rest evaluate their resolved arguments.
 	a, err := r.resolve(arg, partial, depth+1)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if containsIntrinsic(a) {
-		return unresolved(name, a, partial, "an argument is")
+		return unresolved(name, a, partial, "an argument")
+	}
+	args, _ := a.([]any)
+	if len(args) != 2 {
+		return unresolved(name, a, partial, "the function")
 	}
 	switch name {
 	case "Fn::Join":
-		args, ok := a.([]any)
-		if !ok || len(args) != 2 {
+		delim, ok1 := args[0].(string)
+		list, ok2 := args[1].([]any)
+		if !ok1 || !ok2 {
 			return nil, errors.New("Fn::Join takes [delimiter, list]")
-		}
-		delim, ok := args[0].(string)
-		if !ok {
-			return nil, errors.New("Fn::Join: the delimiter must be a string")
-		}
-		list, ok := args[1].([]any)
-		if !ok {
-			return nil, fmt.Errorf("Fn::Join: want a list, got %s", kindOf(args[1]))
 		}
 		parts := make([]string, len(list))
 		for i, e := range list {
-			s, err := scalarString(e)
-			if err != nil {
+			if parts[i], err = scalarString(e); err != nil {
 				return nil, fmt.Errorf("Fn::Join: %w", err)
 			}
-			parts[i] = s
 		}
 		return strings.Join(parts, delim), nil
 	case "Fn::Select":
-		args, ok := a.([]any)
-		if !ok || len(args) != 2 {
-			return nil, errors.New("Fn::Select takes [index, list]")
-		}
-		i, ok := toInt(args[0])
-		if !ok {
-			return nil, errors.New("Fn::Select: the index must be a whole number")
-		}
-		list, ok := args[1].([]any)
-		if !ok {
-			return nil, fmt.Errorf("Fn::Select: want a list, got %s", kindOf(args[1]))
-		}
-		if i < 0 || i >= len(list) {
-			return nil, fmt.Errorf("Fn::Select: index %d out of range of %d elements", i, len(list))
+		i, ok1 := toInt(args[0])
+		list, ok2 := args[1].([]any)
+		if !ok1 || !ok2 || i < 0 || i >= len(list) {
+			return nil, fmt.Errorf("Fn::Select: no element %v in %v", args[0], args[1])
 		}
 		return list[i], nil
 	case "Fn::Split":
-		args, ok := a.([]any)
-		if !ok || len(args) != 2 {
-			return nil, errors.New("Fn::Split takes [delimiter, string]")
-		}
 		delim, ok1 := args[0].(string)
 		s, ok2 := args[1].(string)
 		if !ok1 || !ok2 {
 			return nil, errors.New("Fn::Split takes two strings")
 		}
-		parts := strings.Split(s, delim)
-		out := make([]any, len(parts))
-		for i, p := range parts {
-			out[i] = p
-		}
-		return out, nil
-	case "Fn::FindInMap":
-		args, ok := a.([]any)
-		if !ok || len(args) < 3 {
-			return nil, errors.New("Fn::FindInMap takes [MapName, TopLevelKey, SecondLevelKey]")
-		}
-		keys := make([]string, 3)
-		for i := range keys {
-			s, err := scalarString(args[i])
-			if err != nil {
-				return nil, fmt.Errorf("Fn::FindInMap: %w", err)
-			}
-			keys[i] = s
-		}
-		v, ok := Lookup(r.t.Mappings, keys...)
-		if !ok {
-			return nil, fmt.Errorf("Fn::FindInMap: no %s/%s/%s in Mappings", keys[0], keys[1], keys[2])
-		}
-		return v, nil
-	case "Fn::Base64":
-		s, err := scalarString(a)
-		if err != nil {
-			return nil, fmt.Errorf("Fn::Base64: %w", err)
-		}
-		return base64.StdEncoding.EncodeToString([]byte(s)), nil
+		return strs(strings.Split(s, delim)), nil
 	}
-	return unresolved(name, a, partial, "is")
+	return unresolved(name, a, partial, "the function")
 }
 
 func (r *Resolver) ref(name string, partial bool) (any, error) {
-	if name == NoValue {
+	switch _, isParam := r.t.Parameters[name]; {
+	case name == "AWS::NoValue":
 		return noValue{}, nil
-	}
-	if _, ok := r.t.Parameters[name]; ok {
+	case isParam:
 		return r.ParameterValue(name)
-	}
-	if IsPseudoParameter(name) {
+	case pseudoParameters[name]:
 		if v, ok := r.Pseudo[name]; ok {
 			return v, nil
 		}
-		return unresolved("Ref", name, partial, name+" is")
+		return unresolved("Ref", name, partial, name)
 	}
-	if _, ok := r.t.Resources[name]; ok {
-		if v, ok := r.Refs[name]; ok {
-			return v, nil
-		}
-		return unresolved("Ref", name, partial, "resource "+name+" is")
+	if _, ok := r.t.Resources[name]; !ok {
+		return nil, fmt.Errorf("Ref %s names neither a parameter nor a resource", name)
 	}
-	return nil, fmt.Errorf("!Ref %s names neither a parameter nor a resource", name)
+	if v, ok := r.Refs[name]; ok {
+		return v, nil
+	}
+	return unresolved("Ref", name, partial, "resource "+name)
 }
 
+func (r *Resolver) attr(res, attr string, partial bool) (any, error) {
+	if _, exists := r.t.Resources[res]; !exists {
+		return nil, fmt.Errorf("Fn::GetAtt: no resource %s", res)
+	}
+	if v, ok := r.Attrs[res+"."+attr]; ok {
+		return v, nil
+	}
+	return unresolved("Fn::GetAtt", []any{res, attr}, partial, res+"."+attr)
+}
+
+var subVariable = regexp.MustCompile(`\$\{([^}]*)\}`)
+
+// sub evaluates Fn::Sub. "${!Literal}" stands for the text "${Literal}". In
+// partial mode a call with a variable only a deployment knows stays as it
+// is.
 func (r *Resolver) sub(arg any, partial bool, depth int) (any, error) {
-	var tmpl string
+	tmpl, ok := arg.(string)
 	vars := map[string]any{}
-	switch a := arg.(type) {
-	case string:
-		tmpl = a
-	case []any:
-		if len(a) != 2 {
-			return nil, errors.New("Fn::Sub takes a string or [string, {variables}]")
-		}
-		s, ok := a[0].(string)
-		if !ok {
-			return nil, errors.New("Fn::Sub: the template must be a string")
-		}
-		tmpl = s
-		m, ok := a[1].(map[string]any)
-		if !ok {
-			return nil, errors.New("Fn::Sub: the variables must be a mapping")
-		}
+	if list, isList := arg.([]any); isList && len(list) == 2 {
+		tmpl, ok = list[0].(string)
+		m, isMap := list[1].(map[string]any)
+		ok = ok && isMap
 		for k, v := range m {
 			rv, err := r.resolve(v, partial, depth+1)
 			if err != nil {
@@ -518,90 +434,43 @@ func (r *Resolver) sub(arg any, partial bool, depth int) (any, error) {
 			}
 			vars[k] = rv
 		}
-	default:
-		return nil, fmt.Errorf("Fn::Sub takes a string, not %s", kindOf(arg))
 	}
-	parts, err := parseSub(tmpl)
-	if err != nil {
-		return nil, err
+	if !ok {
+		return nil, errors.New("Fn::Sub takes a string or [string, {variables}]")
 	}
-	var out strings.Builder
-	left := false // an unresolved variable remains (partial mode)
-	for _, p := range parts {
-		if p.variable == "" {
-			if partial {
-				out.WriteString(strings.ReplaceAll(p.literal, "${", "${!"))
+	var firstErr error
+	out := subVariable.ReplaceAllStringFunc(tmpl, func(m string) string {
+		name := strings.TrimSpace(m[2 : len(m)-1])
+		if strings.HasPrefix(name, "!") {
+			return "${" + name[1:] + "}"
+		}
+		v, known := vars[name]
+		var err error
+		if !known {
+			if res, attr, dotted := strings.Cut(name, "."); dotted {
+				v, err = r.attr(res, attr, partial)
 			} else {
-				out.WriteString(p.literal)
-			}
-			continue
-		}
-		val, err := r.subVariable(p.variable, vars, partial)
-		if err != nil {
-			return nil, fmt.Errorf("Fn::Sub ${%s}: %w", p.variable, err)
-		}
-		if val == nil || containsIntrinsic(val) {
-			left = true
-			out.WriteString("${" + p.variable + "}")
-			continue
-		}
-		s, err := scalarString(val)
-		if err != nil {
-			return nil, fmt.Errorf("Fn::Sub ${%s}: %w", p.variable, err)
-		}
-		if partial {
-			s = strings.ReplaceAll(s, "${", "${!")
-		}
-		out.WriteString(s)
-	}
-	if !partial {
-		return out.String(), nil
-	}
-	if left {
-		rest := map[string]any{}
-		for k, v := range vars {
-			if containsIntrinsic(v) {
-				rest[k] = v
+				v, err = r.ref(name, partial)
 			}
 		}
-		if len(rest) > 0 {
-			return map[string]any{"Fn::Sub": []any{out.String(), rest}}, nil
+		s := ""
+		if err == nil && !containsIntrinsic(v) {
+			s, err = scalarString(v)
+		} else if err == nil {
+			err = fmt.Errorf("${%s} is %w", name, ErrUnresolved)
 		}
-		return map[string]any{"Fn::Sub": out.String()}, nil
-	}
-	// Nothing left to substitute: undo the escaping.
-	return strings.ReplaceAll(out.String(), "${!", "${"), nil
-}
-
-// subVariable returns a variable's value, or nil (partial mode) when only a
-// deployment knows it.
-func (r *Resolver) subVariable(name string, vars map[string]any, partial bool) (any, error) {
-	if v, ok := vars[name]; ok {
-		return v, nil
-	}
-	if res, attr, dotted := strings.Cut(name, "."); dotted && !IsPseudoParameter(name) {
-		if _, ok := r.t.Resources[res]; !ok {
-			return nil, fmt.Errorf("no resource %s", res)
+		if err != nil && firstErr == nil {
+			firstErr = err
 		}
-		if v, ok := r.Attrs[name]; ok {
-			return v, nil
-		}
-		if partial {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("%s.%s is %w", res, attr, ErrUnresolved)
+		return s
+	})
+	if errors.Is(firstErr, ErrUnresolved) && partial {
+		return map[string]any{"Fn::Sub": arg}, nil
 	}
-	v, err := r.ref(name, partial)
-	if err != nil {
-		return nil, err
+	if firstErr != nil {
+		return nil, fmt.Errorf("Fn::Sub %q: %w", tmpl, firstErr)
 	}
-	if _, gone := v.(noValue); gone {
-		return nil, errors.New("AWS::NoValue cannot be substituted")
-	}
-	if containsIntrinsic(v) {
-		return nil, nil
-	}
-	return v, nil
+	return out, nil
 }
 
 func containsIntrinsic(v any) bool {
@@ -624,3 +493,5 @@ func containsIntrinsic(v any) bool {
 	}
 	return false
 }
+
+func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }

@@ -3,7 +3,6 @@ package samtemplate
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 )
@@ -12,17 +11,16 @@ import (
 // trees: map[string]any, []any, string, int, float64, bool and nil, with
 // intrinsic functions in their long form.
 type Template struct {
-	// Raw is the whole document.
+	// Raw is the whole document as written (Fn::ForEach not expanded).
 	Raw map[string]any
 	// Parameters by name.
 	Parameters map[string]Parameter
 	// Conditions by name, as written (Fn::Equals, Fn::Not, ...).
 	Conditions map[string]any
-	// Mappings as written, for Fn::FindInMap.
-	Mappings map[string]any
-	// Resources by logical id.
+	// Resources by logical id, with Fn::ForEach expanded for the parameter
+	// values the template was expanded with (the defaults after Parse).
 	Resources map[string]Resource
-	// Outputs by name, as written.
+	// Outputs by name.
 	Outputs map[string]any
 }
 
@@ -36,15 +34,10 @@ type Parameter struct {
 	HasDefault bool
 	// AllowedValues, AllowedPattern and the bounds constrain a value as
 	// CloudFormation checks it at deploy time.
-	AllowedValues  []string
-	AllowedPattern string
-	MinLength      *int
-	MaxLength      *int
-	MinValue       *float64
-	MaxValue       *float64
-	Description    string
-	// Raw is the entry as written.
-	Raw map[string]any
+	AllowedValues      []string
+	AllowedPattern     string
+	MinValue, MaxValue *float64
+	Description        string
 }
 
 // Resource is one entry of the Resources section.
@@ -60,30 +53,15 @@ type Resource struct {
 	// DeletionPolicy and UpdateReplacePolicy as written ("" when absent).
 	DeletionPolicy      string
 	UpdateReplacePolicy string
-	DependsOn           []string
-	// Raw is the entry as written.
-	Raw map[string]any
 }
 
 // ErrTemplate is wrapped by the errors of [Parse] for a document that is not
 // a usable template.
 var ErrTemplate = errors.New("invalid template")
 
-// ParseFile reads and parses a template file.
-func ParseFile(path string) (*Template, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read template: %w", err)
-	}
-	t, err := Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return t, nil
-}
-
 // Parse parses a template written in YAML (CloudFormation short-form tags
-// included) or JSON.
+// included) or JSON, and expands its Fn::ForEach loops with the parameters'
+// defaults. [NewResolver] expands them again for other values.
 func Parse(data []byte) (*Template, error) {
 	doc, err := decodeYAML(data)
 	if err != nil {
@@ -93,64 +71,68 @@ func Parse(data []byte) (*Template, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: the document is %s, want a mapping", ErrTemplate, kindOf(doc))
 	}
-	t := &Template{
-		Raw:        root,
-		Parameters: map[string]Parameter{},
-		Conditions: map[string]any{},
-		Mappings:   map[string]any{},
-		Resources:  map[string]Resource{},
-		Outputs:    map[string]any{},
-	}
-	if err := section(root, "Conditions", t.Conditions); err != nil {
-		return nil, err
-	}
-	if err := section(root, "Mappings", t.Mappings); err != nil {
-		return nil, err
-	}
-	if err := section(root, "Outputs", t.Outputs); err != nil {
-		return nil, err
-	}
-	params := map[string]any{}
-	if err := section(root, "Parameters", params); err != nil {
+	t := &Template{Raw: root, Parameters: map[string]Parameter{}}
+	params, err := section(root, "Parameters")
+	if err != nil {
 		return nil, err
 	}
 	for name, v := range params {
-		p, err := parseParameter(name, v)
-		if err != nil {
+		if t.Parameters[name], err = parseParameter(name, v); err != nil {
 			return nil, err
 		}
-		t.Parameters[name] = p
 	}
-	resources := map[string]any{}
-	if err := section(root, "Resources", resources); err != nil {
-		return nil, err
-	}
-	if len(resources) == 0 {
-		return nil, fmt.Errorf("%w: no Resources", ErrTemplate)
-	}
-	for id, v := range resources {
-		r, err := parseResource(id, v)
-		if err != nil {
-			return nil, err
-		}
-		t.Resources[id] = r
-	}
-	return t, nil
+	return t.expand(nil)
 }
 
-func section(root map[string]any, name string, into map[string]any) error {
+// expand returns a copy of t whose Conditions, Resources and Outputs have
+// their Fn::ForEach loops expanded with the parameter values (defaults for
+// those not given).
+func (t *Template) expand(params map[string]string) (*Template, error) {
+	out := &Template{Raw: t.Raw, Parameters: t.Parameters, Resources: map[string]Resource{}}
+	value := func(name string) (string, bool) {
+		if v, ok := params[name]; ok {
+			return v, true
+		}
+		p, ok := t.Parameters[name]
+		return p.Default, ok && p.HasDefault
+	}
+	for _, s := range []struct {
+		name string
+		dst  *map[string]any
+	}{{"Conditions", &out.Conditions}, {"Outputs", &out.Outputs}, {"Resources", nil}} {
+		m, err := section(t.Raw, s.name)
+		if err != nil {
+			return nil, err
+		}
+		if m, err = expandForEach(m, value); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrTemplate, s.name, err)
+		}
+		if s.dst != nil {
+			*s.dst = m
+			continue
+		}
+		for id, v := range m {
+			if out.Resources[id], err = parseResource(id, v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(out.Resources) == 0 {
+		return nil, fmt.Errorf("%w: no Resources", ErrTemplate)
+	}
+	return out, nil
+}
+
+func section(root map[string]any, name string) (map[string]any, error) {
 	v, ok := root[name]
 	if !ok || v == nil {
-		return nil
+		return map[string]any{}, nil
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return fmt.Errorf("%w: %s is %s, want a mapping", ErrTemplate, name, kindOf(v))
+		return nil, fmt.Errorf("%w: %s is %s, want a mapping", ErrTemplate, name, kindOf(v))
 	}
-	for k, e := range m {
-		into[k] = e
-	}
-	return nil
+	return m, nil
 }
 
 func parseParameter(name string, v any) (Parameter, error) {
@@ -158,45 +140,27 @@ func parseParameter(name string, v any) (Parameter, error) {
 	if !ok {
 		return Parameter{}, fmt.Errorf("%w: parameter %s is %s, want a mapping", ErrTemplate, name, kindOf(v))
 	}
-	p := Parameter{Name: name, Raw: m}
-	var err error
-	if p.Type, err = stringField(m, "Type"); err != nil || p.Type == "" {
+	p := Parameter{Name: name}
+	p.Type, _ = m["Type"].(string)
+	p.AllowedPattern, _ = m["AllowedPattern"].(string)
+	p.Description, _ = m["Description"].(string)
+	if p.Type == "" {
 		return Parameter{}, fmt.Errorf("%w: parameter %s has no Type", ErrTemplate, name)
 	}
+	var err error
 	if d, ok := m["Default"]; ok {
-		s, err := scalarString(d)
-		if err != nil {
+		if p.Default, err = scalarString(d); err != nil {
 			return Parameter{}, fmt.Errorf("%w: parameter %s Default: %v", ErrTemplate, name, err)
 		}
-		p.Default, p.HasDefault = s, true
+		p.HasDefault = true
 	}
-	if av, ok := m["AllowedValues"]; ok {
-		list, ok := av.([]any)
-		if !ok {
-			return Parameter{}, fmt.Errorf("%w: parameter %s AllowedValues is %s, want a list", ErrTemplate, name, kindOf(av))
+	av, _ := m["AllowedValues"].([]any)
+	for _, e := range av {
+		s, err := scalarString(e)
+		if err != nil {
+			return Parameter{}, fmt.Errorf("%w: parameter %s AllowedValues: %v", ErrTemplate, name, err)
 		}
-		for _, e := range list {
-			s, err := scalarString(e)
-			if err != nil {
-				return Parameter{}, fmt.Errorf("%w: parameter %s AllowedValues: %v", ErrTemplate, name, err)
-			}
-			p.AllowedValues = append(p.AllowedValues, s)
-		}
-	}
-	if p.AllowedPattern, err = stringField(m, "AllowedPattern"); err != nil {
-		return Parameter{}, fmt.Errorf("%w: parameter %s: %v", ErrTemplate, name, err)
-	}
-	if p.Description, err = stringField(m, "Description"); err != nil {
-		return Parameter{}, fmt.Errorf("%w: parameter %s: %v", ErrTemplate, name, err)
-	}
-	for key, dst := range map[string]**int{"MinLength": &p.MinLength, "MaxLength": &p.MaxLength} {
-		if x, ok := m[key]; ok {
-			n, ok := toInt(x)
-			if !ok {
-				return Parameter{}, fmt.Errorf("%w: parameter %s %s is not a whole number", ErrTemplate, name, key)
-			}
-			*dst = &n
-		}
+		p.AllowedValues = append(p.AllowedValues, s)
 	}
 	for key, dst := range map[string]**float64{"MinValue": &p.MinValue, "MaxValue": &p.MaxValue} {
 		if x, ok := m[key]; ok {
@@ -210,67 +174,22 @@ func parseParameter(name string, v any) (Parameter, error) {
 	return p, nil
 }
 
-// resourceAttributes are the keys a resource entry may have.
-var resourceAttributes = map[string]bool{
-	"Type": true, "Properties": true, "Condition": true, "DependsOn": true,
-	"Metadata": true, "DeletionPolicy": true, "UpdateReplacePolicy": true,
-	"CreationPolicy": true, "UpdatePolicy": true,
-	// SAM-only attributes.
-	"Connectors": true, "IgnoreGlobals": true,
-}
-
 func parseResource(id string, v any) (Resource, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return Resource{}, fmt.Errorf("%w: resource %s is %s, want a mapping", ErrTemplate, id, kindOf(v))
 	}
-	r := Resource{LogicalID: id, Raw: m}
-	for k := range m {
-		if !resourceAttributes[k] {
-			return Resource{}, fmt.Errorf("%w: resource %s has unknown attribute %q", ErrTemplate, id, k)
-		}
-	}
-	var err error
-	if r.Type, err = stringField(m, "Type"); err != nil || r.Type == "" {
+	r := Resource{LogicalID: id}
+	r.Type, _ = m["Type"].(string)
+	r.Properties, _ = m["Properties"].(map[string]any)
+	r.Metadata, _ = m["Metadata"].(map[string]any)
+	r.Condition, _ = m["Condition"].(string)
+	r.DeletionPolicy, _ = m["DeletionPolicy"].(string)
+	r.UpdateReplacePolicy, _ = m["UpdateReplacePolicy"].(string)
+	if r.Type == "" {
 		return Resource{}, fmt.Errorf("%w: resource %s has no Type", ErrTemplate, id)
 	}
-	if p, ok := m["Properties"]; ok && p != nil {
-		if r.Properties, ok = p.(map[string]any); !ok {
-			return Resource{}, fmt.Errorf("%w: resource %s Properties is %s, want a mapping", ErrTemplate, id, kindOf(p))
-		}
-	}
-	if md, ok := m["Metadata"]; ok && md != nil {
-		if r.Metadata, ok = md.(map[string]any); !ok {
-			return Resource{}, fmt.Errorf("%w: resource %s Metadata is %s, want a mapping", ErrTemplate, id, kindOf(md))
-		}
-	}
-	for key, dst := range map[string]*string{"Condition": &r.Condition, "DeletionPolicy": &r.DeletionPolicy, "UpdateReplacePolicy": &r.UpdateReplacePolicy} {
-		if *dst, err = stringField(m, key); err != nil {
-			return Resource{}, fmt.Errorf("%w: resource %s: %v", ErrTemplate, id, err)
-		}
-	}
-	switch d := m["DependsOn"].(type) {
-	case nil:
-	case string:
-		r.DependsOn = []string{d}
-	case []any:
-		for _, e := range d {
-			s, ok := e.(string)
-			if !ok {
-				return Resource{}, fmt.Errorf("%w: resource %s DependsOn has %s, want names", ErrTemplate, id, kindOf(e))
-			}
-			r.DependsOn = append(r.DependsOn, s)
-		}
-	default:
-		return Resource{}, fmt.Errorf("%w: resource %s DependsOn is %s", ErrTemplate, id, kindOf(d))
-	}
 	return r, nil
-}
-
-// Resource returns the resource with the logical id.
-func (t *Template) Resource(logicalID string) (Resource, bool) {
-	r, ok := t.Resources[logicalID]
-	return r, ok
 }
 
 // ResourcesOfType returns the resources of a type (for example
@@ -286,38 +205,7 @@ func (t *Template) ResourcesOfType(typ string) []Resource {
 	return out
 }
 
-// ResourceIDs returns every logical id, sorted.
-func (t *Template) ResourceIDs() []string {
-	ids := make([]string, 0, len(t.Resources))
-	for id := range t.Resources {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
-}
-
-// ParameterNames returns every parameter name, sorted.
-func (t *Template) ParameterNames() []string {
-	names := make([]string, 0, len(t.Parameters))
-	for n := range t.Parameters {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// IsServerless reports whether the resource is an AWS SAM type
-// (AWS::Serverless::*), which the SAM transform turns into plain resources.
-func (r Resource) IsServerless() bool { return strings.HasPrefix(r.Type, "AWS::Serverless::") }
-
-// Property returns the value at a path of property names, for example
-// r.Property("DestinationConfig", "OnFailure", "Destination"). List elements
-// are addressed by their index as a string ("0").
-func (r Resource) Property(path ...string) (any, bool) {
-	return Lookup(r.Properties, path...)
-}
-
-// Lookup walks a tree by mapping keys and list indexes.
+// Lookup walks a tree by mapping keys and list indexes ("0").
 func Lookup(v any, path ...string) (any, bool) {
 	cur := v
 	for _, p := range path {
@@ -341,18 +229,6 @@ func Lookup(v any, path ...string) (any, bool) {
 	return cur, true
 }
 
-func stringField(m map[string]any, key string) (string, error) {
-	v, ok := m[key]
-	if !ok || v == nil {
-		return "", nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", fmt.Errorf("%s is %s, want a string", key, kindOf(v))
-	}
-	return s, nil
-}
-
 // kindOf names the kind of a tree value for messages.
 func kindOf(v any) string {
 	switch x := v.(type) {
@@ -371,7 +247,43 @@ func kindOf(v any) string {
 		return "a boolean"
 	case int, int64, float64:
 		return "a number"
-	default:
-		return fmt.Sprintf("%T", v)
 	}
+	return fmt.Sprintf("%T", v)
+}
+
+// Intrinsic reports whether v is an intrinsic function call in long form: a
+// mapping with the single key "Ref" or "Fn::...". It returns the function
+// name and its argument.
+func Intrinsic(v any) (name string, arg any, ok bool) {
+	m, isMap := v.(map[string]any)
+	if !isMap || len(m) != 1 {
+		return "", nil, false
+	}
+	for k, a := range m {
+		if k == "Ref" || strings.HasPrefix(k, "Fn::") {
+			return k, a, true
+		}
+	}
+	return "", nil, false
+}
+
+// RefName returns the name in {"Ref": name}.
+func RefName(v any) (string, bool) {
+	name, arg, ok := Intrinsic(v)
+	if !ok || name != "Ref" {
+		return "", false
+	}
+	s, ok := arg.(string)
+	return s, ok
+}
+
+// GetAtt returns the resource and attribute of {"Fn::GetAtt": [res, attr]}.
+func GetAtt(v any) (resource, attribute string, ok bool) {
+	name, arg, isIntrinsic := Intrinsic(v)
+	if a, isList := arg.([]any); isIntrinsic && name == "Fn::GetAtt" && isList && len(a) == 2 {
+		r, ok1 := a[0].(string)
+		at, ok2 := a[1].(string)
+		return r, at, ok1 && ok2
+	}
+	return "", "", false
 }

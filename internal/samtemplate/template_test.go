@@ -69,7 +69,6 @@ func TestParseErrors(t *testing.T) {
 		"no resources":      "Parameters: {}\n",
 		"unknown tag":       "Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties: {A: !Bogus x}\n",
 		"duplicate key":     "Resources:\n  R:\n    Type: AWS::S3::Bucket\n  R:\n    Type: AWS::S3::Bucket\n",
-		"unknown attribute": "Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Propreties: {}\n",
 		"no type":           "Resources:\n  R:\n    Properties: {}\n",
 		"merge key":         "X: &x {Type: AWS::S3::Bucket}\nResources:\n  R:\n    <<: *x\n",
 		"bad GetAtt":        "Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties: {A: !GetAtt Bucket}\n",
@@ -93,8 +92,6 @@ Parameters:
   Size: {Type: Number, Default: 64, MinValue: 64, MaxValue: 128}
   Names: {Type: CommaDelimitedList, Default: 'a,b,c'}
   Required: {Type: String}
-Mappings:
-  Sizes: {dev: {mib: '64'}, prod: {mib: '128'}}
 Conditions:
   IsProd: !Equals [!Ref Env, prod]
   IsDev: !Not [!Condition IsProd]
@@ -105,7 +102,6 @@ Resources:
   Bucket:
     Type: AWS::S3::Bucket
     DeletionPolicy: Retain
-    DependsOn: Other
   Other:
     Type: AWS::S3::Bucket
     Condition: IsProd
@@ -121,9 +117,6 @@ Resources:
 
 func TestTemplateLookups(t *testing.T) {
 	tpl := mustParse(t, sampleTemplate)
-	if got := tpl.ResourceIDs(); !reflect.DeepEqual(got, []string{"Bucket", "Fn", "Other"}) {
-		t.Errorf("ResourceIDs = %v", got)
-	}
 	var ids []string
 	for _, r := range tpl.ResourcesOfType("AWS::S3::Bucket") {
 		ids = append(ids, r.LogicalID)
@@ -131,22 +124,20 @@ func TestTemplateLookups(t *testing.T) {
 	if !reflect.DeepEqual(ids, []string{"Bucket", "Other"}) {
 		t.Errorf("ResourcesOfType(AWS::S3::Bucket) = %v", ids)
 	}
-	b, ok := tpl.Resource("Bucket")
-	if !ok || b.DeletionPolicy != "Retain" || !reflect.DeepEqual(b.DependsOn, []string{"Other"}) {
-		t.Errorf("Resource(Bucket) = %+v, %v", b, ok)
+	if b := tpl.Resources["Bucket"]; b.DeletionPolicy != "Retain" {
+		t.Errorf("Bucket = %+v, want DeletionPolicy Retain", b)
 	}
-	o, _ := tpl.Resource("Other")
+	o := tpl.Resources["Other"]
 	if o.Condition != "IsProd" {
 		t.Errorf("Other.Condition = %q", o.Condition)
 	}
-	if v, ok := o.Property("Tags", "0", "Key"); !ok || v != "a" {
-		t.Errorf("Property(Tags, 0, Key) = %v, %v", v, ok)
+	if v, ok := samtemplate.Lookup(o.Properties, "Tags", "0", "Key"); !ok || v != "a" {
+		t.Errorf("Lookup(Tags, 0, Key) = %v, %v", v, ok)
 	}
-	if _, ok := o.Property("Tags", "9"); ok {
-		t.Error("Property(Tags, 9) found an element")
+	if _, ok := samtemplate.Lookup(o.Properties, "Tags", "9"); ok {
+		t.Error("Lookup(Tags, 9) found an element")
 	}
-	fn, _ := tpl.Resource("Fn")
-	if !fn.IsServerless() || fn.Metadata["BuildMethod"] != "makefile" {
+	if fn := tpl.Resources["Fn"]; fn.Metadata["BuildMethod"] != "makefile" {
 		t.Errorf("Fn = %+v", fn)
 	}
 	p := tpl.Parameters["Size"]
@@ -237,9 +228,6 @@ func TestResolverValues(t *testing.T) {
 		{"Join", map[string]any{"Fn::Join": []any{"-", []any{"a", 1, true}}}, "a-1-true"},
 		{"Select of list parameter", map[string]any{"Fn::Select": []any{"2", map[string]any{"Ref": "Names"}}}, "c"},
 		{"Split", map[string]any{"Fn::Split": []any{"/", "a/b"}}, []any{"a", "b"}},
-		{"FindInMap", map[string]any{"Fn::FindInMap": []any{"Sizes", map[string]any{"Ref": "Env"}, "mib"}}, "128"},
-		{"Base64", map[string]any{"Fn::Base64": "hi"}, "aGk="},
-		{"Equals as value", map[string]any{"Fn::Equals": []any{"a", "a"}}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -277,7 +265,7 @@ func TestResolverDeploymentValues(t *testing.T) {
 	}
 	want := []any{
 		getAtt,
-		map[string]any{"Fn::Sub": "${Bucket.Arn}/logs/*"},
+		sub,
 		map[string]any{"Fn::Sub": "${Bucket}-${!lit}"},
 		map[string]any{"Fn::Join": []any{"", []any{"a", map[string]any{"Ref": "Bucket"}}}},
 	}
@@ -321,84 +309,155 @@ func TestResolverExists(t *testing.T) {
 	}
 }
 
-func TestCheckReferences(t *testing.T) {
-	tpl := mustParse(t, `
-Parameters:
-  P: {Type: String, Default: x}
-  Unused: {Type: String, Default: x}
-Conditions:
-  C: !Equals [!Ref P, x]
-  D: !Not [!Condition Missing]
-  Spare: !Equals [a, b]
-Resources:
-  A:
-    Type: AWS::S3::Bucket
-    Condition: C
-    DependsOn: [Ghost]
-    Properties:
-      BucketName: !Sub '${P}-${Nope}-${A.Arn}-${Ghost.Arn}-${AWS::Region}-${!ok}'
-      Tags:
-        - {Key: !Ref Missing, Value: !GetAtt A.Arn}
-        - !If [Undefined, {Key: k, Value: v}, !Ref AWS::NoValue]
-      X: !Sub ['${local}', {local: !Ref P}]
-Outputs:
-  O:
-    Condition: Absent
-    Value: !GetAtt Nobody.Arn
-`)
-	var msgs []string
-	for _, err := range samtemplate.CheckReferences(tpl, nil) {
-		msgs = append(msgs, err.Error())
-	}
-	for _, want := range []string{
-		"A: DependsOn: no resource Ghost",
-		"!Ref Nope names",
-		"no resource Ghost",
-		"!Ref Missing names",
-		"condition Undefined is not defined",
-		"condition Missing is not defined",
-		"condition Absent is not defined",
-		"Nobody.Arn: no resource Nobody",
-	} {
-		found := false
-		for _, m := range msgs {
-			if strings.Contains(m, want) {
-				found = true
-			}
-		}
-		if !found {
-			t.Errorf("CheckReferences lacks %q; got:\n%s", want, strings.Join(msgs, "\n"))
-		}
-	}
-	if len(msgs) != 8 {
-		t.Errorf("CheckReferences found %d problems, want 8:\n%s", len(msgs), strings.Join(msgs, "\n"))
-	}
-	params, conds := samtemplate.Unused(tpl)
-	if !reflect.DeepEqual(params, []string{"Unused"}) || !reflect.DeepEqual(conds, []string{"D", "Spare"}) {
-		t.Errorf("Unused = %v, %v; want [Unused], [D Spare]", params, conds)
-	}
-}
-
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(sampleTemplate))
 	f.Add([]byte(firehoseTemplate))
 	f.Add([]byte(`{"Resources": {"R": {"Type": "T", "Properties": {"A": {"Fn::Sub": "${!x}${y}"}}}}}`))
+	f.Add([]byte(forEachTemplate))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tpl, err := samtemplate.Parse(data)
 		if err != nil {
 			return
 		}
 		// Whatever parses can be checked and resolved without panicking.
-		_ = samtemplate.CheckReferences(tpl, nil)
-		samtemplate.Unused(tpl)
 		r, err := samtemplate.NewResolver(tpl, nil)
 		if err != nil {
 			return
 		}
-		for _, id := range tpl.ResourceIDs() {
-			_, _ = r.Exists(tpl.Resources[id])
-			_, _ = r.ResolvePartial(tpl.Resources[id].Properties)
+		for _, res := range r.Template().Resources {
+			_, _ = r.Exists(res)
+			_, _ = r.ResolvePartial(res.Properties)
 		}
 		_, _ = samtemplate.FirehoseDelivery(tpl, nil)
 	})
+}
+
+const forEachTemplate = `
+Parameters:
+  Arns: {Type: CommaDelimitedList, Default: ''}
+  Demo: {Type: String, Default: 'false'}
+Rules:
+  Something:
+    RuleCondition: !Equals [!Ref Demo, 'false']
+    Assertions:
+      - Assert: {Fn::Not: [{Fn::EachMemberEquals: [!Ref Arns, '']}]}
+        AssertDescription: give an ARN or the demo
+  NoEmpty:
+    RuleCondition: {Fn::Not: [{Fn::EachMemberEquals: [!Ref Arns, '']}]}
+    Assertions:
+      - Assert: {Fn::Not: [{Fn::Contains: [!Ref Arns, '']}]}
+        AssertDescription: an empty entry
+      - Assert: {Fn::EachMemberIn: [!Ref Arns, ['arn:a/T1', 'arn:b/T2']]}
+        AssertDescription: an unknown entry
+Conditions:
+  Has: !Not [!Equals [!Join ['', !Ref Arns], '']]
+Resources:
+  Fn::ForEach::Table:
+    - Arn
+    - !Ref Arns
+    - Map&{Arn}:
+        Type: AWS::Lambda::EventSourceMapping
+        Condition: Has
+        Properties:
+          EventSourceArn: !Ref Arn
+          Name: !Select [1, !Split ['/', !Ref Arn]]
+          Text: !Sub 'reads ${Arn}'
+      Alarm&{Arn}:
+        Type: AWS::CloudWatch::Alarm
+        Properties:
+          Uuid: {Ref: !Sub 'Map&{Arn}'}
+  Fn::ForEach::Fixed:
+    - X
+    - [a, b]
+    - Fixed${X}: {Type: AWS::S3::Bucket}
+`
+
+func TestForEach(t *testing.T) {
+	tpl := mustParse(t, forEachTemplate)
+	cases := []struct {
+		arns string
+		want map[string]string // logical id of each mapping: its EventSourceArn
+	}{
+		{"", map[string]string{"Map": ""}},
+		{"arn:a/T1", map[string]string{"MaparnaT1": "arn:a/T1"}},
+		{"arn:a/T1,arn:b/T2", map[string]string{"MaparnaT1": "arn:a/T1", "MaparnbT2": "arn:b/T2"}},
+	}
+	for _, c := range cases {
+		t.Run(c.arns, func(t *testing.T) {
+			r, err := samtemplate.NewResolver(tpl, map[string]string{"Arns": c.arns})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, m := range r.Template().ResourcesOfType("AWS::Lambda::EventSourceMapping") {
+				exists, err := r.Exists(m)
+				if err != nil || exists != (c.arns != "") {
+					t.Errorf("Exists(%s) = %v, %v; want %v", m.LogicalID, exists, err, c.arns != "")
+				}
+				got[m.LogicalID] = ""
+				if !exists {
+					continue // CloudFormation evaluates nothing of it
+				}
+				p, err := r.Resolve(m.Properties)
+				if err != nil {
+					t.Fatalf("Resolve(%s): %v", m.LogicalID, err)
+				}
+				arn, _ := samtemplate.Lookup(p, "EventSourceArn")
+				got[m.LogicalID] = arn.(string)
+				if text, _ := samtemplate.Lookup(p, "Text"); text != "reads "+arn.(string) {
+					t.Errorf("%s Text = %v, want the ARN substituted", m.LogicalID, text)
+				}
+				name, _ := samtemplate.Lookup(p, "Name")
+				if want := strings.Split(arn.(string), "/")[1]; name != want {
+					t.Errorf("%s Name = %v, want %s", m.LogicalID, name, want)
+				}
+				alarm, ok := r.Template().Resources["Alarm"+strings.TrimPrefix(m.LogicalID, "Map")]
+				if uuid, _ := samtemplate.RefName(alarm.Properties["Uuid"]); !ok || uuid != m.LogicalID {
+					t.Errorf("alarm of %s refers to %v, want Ref %s", m.LogicalID, alarm.Properties["Uuid"], m.LogicalID)
+				}
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("mappings %v, want %v", got, c.want)
+			}
+			for _, id := range []string{"Fixeda", "Fixedb"} {
+				if _, ok := r.Template().Resources[id]; !ok {
+					t.Errorf("no %s from the literal collection", id)
+				}
+			}
+		})
+	}
+	for name, src := range map[string]string{
+		"duplicate":       "Resources:\n  Fn::ForEach::L:\n    - X\n    - [a, a]\n    - R${X}: {Type: T}\n",
+		"not a list":      "Resources:\n  Fn::ForEach::L: [X, a, {R: {Type: T}}]\n",
+		"short":           "Resources:\n  Fn::ForEach::L: [X, [a]]\n",
+		"clashes literal": "Resources:\n  Ra: {Type: T}\n  Fn::ForEach::L: [X, [a], {R${X}: {Type: T}}]\n",
+	} {
+		if _, err := samtemplate.Parse([]byte(src)); !errors.Is(err, samtemplate.ErrTemplate) {
+			t.Errorf("%s: Parse = %v, want ErrTemplate", name, err)
+		}
+	}
+}
+
+func TestRules(t *testing.T) {
+	tpl := mustParse(t, forEachTemplate)
+	cases := []struct {
+		params map[string]string
+		refuse []string
+	}{
+		{map[string]string{}, []string{"Something: give an ARN or the demo"}},
+		{map[string]string{"Demo": "true"}, nil},
+		{map[string]string{"Arns": "arn:a/T1"}, nil},
+		{map[string]string{"Arns": "arn:a/T1,arn:b/T2", "Demo": "true"}, nil},
+		{map[string]string{"Arns": "arn:a/T1,"}, []string{"NoEmpty: an empty entry", "NoEmpty: an unknown entry"}},
+		{map[string]string{"Arns": "arn:c/T3"}, []string{"NoEmpty: an unknown entry"}},
+	}
+	for _, c := range cases {
+		r, err := samtemplate.NewResolver(tpl, c.params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := checkRules(t, tpl, r); !reflect.DeepEqual(got, c.refuse) {
+			t.Errorf("%v: the Rules refuse %q, want %q", c.params, got, c.refuse)
+		}
+	}
 }

@@ -17,79 +17,18 @@ import (
 
 	"github.com/itchyny/gojq"
 
+	"github.com/ttl-archiver/ttl-archiver/archive"
+	"github.com/ttl-archiver/ttl-archiver/internal/esm"
 	"github.com/ttl-archiver/ttl-archiver/internal/samtemplate"
 )
 
-func TestTemplateAgainstSAMSchema(t *testing.T) {
+// The transforms in the order the stack needs: LanguageExtensions expands
+// Fn::ForEach before SAM translates AWS::Serverless::Function.
+func TestTemplateTransforms(t *testing.T) {
 	tpl := loadTemplate(t)
-	sam := loadSAMSchema(t)
-	if tpl.Raw["Transform"] != "AWS::Serverless-2016-10-31" {
-		t.Errorf("Transform = %v, want AWS::Serverless-2016-10-31", tpl.Raw["Transform"])
-	}
-	n := 0
-	for _, id := range tpl.ResourceIDs() {
-		r := tpl.Resources[id]
-		if !r.IsServerless() {
-			continue
-		}
-		n++
-		for _, err := range sam.ValidateResource(r) {
-			t.Errorf("SAM schema: %v", err)
-		}
-	}
-	for _, err := range sam.ValidateGlobals(tpl) {
-		t.Errorf("SAM schema: %v", err)
-	}
-	if n == 0 {
-		t.Fatal("no AWS::Serverless resource was checked")
-	}
-}
-
-func TestTemplateAgainstCloudFormationSpec(t *testing.T) {
-	tpl := loadTemplate(t)
-	spec := loadSpec(t)
-	n := 0
-	for _, id := range tpl.ResourceIDs() {
-		r := tpl.Resources[id]
-		if r.IsServerless() {
-			continue
-		}
-		n++
-		for _, err := range spec.ValidateResource(r) {
-			t.Errorf("CloudFormation spec: %v", err)
-		}
-	}
-	if n < 10 {
-		t.Fatalf("checked %d plain resources, want the whole stack", n)
-	}
-	// GetAtt attributes exist on their types.
-	for _, err := range samtemplate.CheckReferences(tpl, spec) {
-		t.Errorf("reference: %v", err)
-	}
-}
-
-func TestTemplateSAMPassThroughProperties(t *testing.T) {
-	tpl := loadTemplate(t)
-	sam := loadSAMSchema(t)
-	spec := loadSpec(t)
-	// ValidateTemplate also checks what SAM copies to AWS::Lambda::Function
-	// (Environment, LoggingConfig, ...) against that type.
-	for _, err := range samtemplate.ValidateTemplate(tpl, sam, spec) {
-		t.Errorf("ValidateTemplate: %v", err)
-	}
-}
-
-func TestTemplateReferences(t *testing.T) {
-	tpl := loadTemplate(t)
-	for _, err := range samtemplate.CheckReferences(tpl, nil) {
-		t.Errorf("CheckReferences: %v", err)
-	}
-	params, conds := samtemplate.Unused(tpl)
-	if len(params) > 0 {
-		t.Errorf("unused parameters: %v", params)
-	}
-	if len(conds) > 0 {
-		t.Errorf("unused conditions: %v", conds)
+	want := []any{"AWS::LanguageExtensions", "AWS::Serverless-2016-10-31"}
+	if got := tpl.Raw["Transform"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("Transform = %v, want %v", got, want)
 	}
 }
 
@@ -98,8 +37,7 @@ func TestTemplateReferences(t *testing.T) {
 // must resolve with it and with every optional part switched on.
 func TestTemplateDefaultsDeploy(t *testing.T) {
 	tpl := loadTemplate(t)
-	for _, name := range tpl.ParameterNames() {
-		p := tpl.Parameters[name]
+	for name, p := range tpl.Parameters {
 		if !p.HasDefault {
 			t.Errorf("parameter %s has no default", name)
 			continue
@@ -114,10 +52,12 @@ func TestTemplateDefaultsDeploy(t *testing.T) {
 	for name, params := range map[string]map[string]string{"defaults": nil, "all on": allOn()} {
 		t.Run(name, func(t *testing.T) {
 			r := newResolver(t, tpl, params)
-			for _, id := range tpl.ResourceIDs() {
-				res := tpl.Resources[id]
-				if _, err := r.Exists(res); err != nil {
-					t.Errorf("%s condition: %v", id, err)
+			for id, res := range r.Template().Resources {
+				if exists, err := r.Exists(res); err != nil || !exists {
+					if err != nil {
+						t.Errorf("%s condition: %v", id, err)
+					}
+					continue // CloudFormation evaluates nothing of it
 				}
 				if _, err := r.ResolvePartial(res.Properties); err != nil {
 					t.Errorf("%s: %v", id, err)
@@ -133,10 +73,15 @@ func TestTemplateParameterConstraints(t *testing.T) {
 		param, value string
 		ok           bool
 	}{
-		{"TableStreamArn1", testStreamARNs[0], true},
-		{"TableStreamArn1", "", true},
-		{"TableStreamArn1", "arn:aws:dynamodb:eu-west-1:210987654321:table/Orders", false},
-		{"TableStreamArn2", "arn:aws:kinesis:eu-west-1:210987654321:stream/Orders", false},
+		{"TableStreamArns", testStreamARNs[0], true},
+		{"TableStreamArns", strings.Join(testStreamARNs, ","), true},
+		{"TableStreamArns", "", true},
+		{"TableStreamArns", "arn:aws:dynamodb:eu-west-1:210987654321:table/Orders", false},
+		{"TableStreamArns", testStreamARNs[0] + ",arn:aws:kinesis:eu-west-1:210987654321:stream/Orders", false},
+		{"AlarmEmail", testEmail, true},
+		{"AlarmEmail", "ops", false},
+		{"LogLevel", "INFO", true},
+		{"LogLevel", "WARN", false}, // Lambda would drop the EMF metric lines
 		{"ArchivePrefix", "", true},
 		{"ArchivePrefix", "ttl/archive/", true},
 		{"ArchivePrefix", "archive", false},
@@ -169,7 +114,7 @@ func TestTemplateParameterConstraints(t *testing.T) {
 
 func TestTemplateFunction(t *testing.T) {
 	tpl := loadTemplate(t)
-	fn, ok := tpl.Resource("ArchiverFunction")
+	fn, ok := tpl.Resources["ArchiverFunction"]
 	if !ok {
 		t.Fatal("no ArchiverFunction")
 	}
@@ -194,7 +139,7 @@ func TestTemplateFunction(t *testing.T) {
 		t.Errorf("LoggingConfig.LogFormat = %v, want JSON", v)
 	}
 	if _, ok := fn.Properties["Events"]; ok {
-		t.Error("the function has SAM Events; the stream triggers are conditional AWS::Lambda::EventSourceMapping resources")
+		t.Error("the function has SAM Events; the stream triggers are AWS::Lambda::EventSourceMapping resources, one per table")
 	}
 
 	vars, _ := samtemplate.Lookup(fn.Properties, "Environment", "Variables")
@@ -243,13 +188,13 @@ const ttlPattern = `{"eventName":["REMOVE"],"userIdentity":{"type":["Service"],"
 
 func TestTemplateStreamMappingsProtectData(t *testing.T) {
 	tpl := loadTemplate(t)
-	if got := existing(t, tpl, newResolver(t, tpl, nil), "AWS::Lambda::EventSourceMapping"); len(got) != 0 {
+	if got := existing(t, newResolver(t, tpl, nil), "AWS::Lambda::EventSourceMapping"); len(got) != 0 {
 		t.Errorf("with defaults %d mappings exist, want none (no table given)", len(got))
 	}
 	r := newResolver(t, tpl, allOn())
-	mappings := existing(t, tpl, r, "AWS::Lambda::EventSourceMapping")
-	if len(mappings) != 6 {
-		t.Fatalf("with five tables and the demo table, %d mappings exist, want 6", len(mappings))
+	mappings := existing(t, r, "AWS::Lambda::EventSourceMapping")
+	if want := len(testStreamARNs) + 1; len(mappings) != want {
+		t.Fatalf("with %d tables and the demo table, %d mappings exist, want %d", len(testStreamARNs), len(mappings), want)
 	}
 	sources := map[string]bool{}
 	for _, m := range mappings {
@@ -263,16 +208,7 @@ func TestTemplateStreamMappingsProtectData(t *testing.T) {
 			if name, _ := samtemplate.RefName(p["FunctionName"]); name != "ArchiverFunction" {
 				t.Errorf("FunctionName = %v, want !Ref ArchiverFunction", p["FunctionName"])
 			}
-			filters, err := samtemplate.MappingFilters(p)
-			if err != nil || len(filters) != 1 {
-				t.Fatalf("MappingFilters = %v, %v; want the one TTL filter", filters, err)
-			}
-			var got, want any
-			_ = json.Unmarshal([]byte(filters[0].String()), &got)
-			_ = json.Unmarshal([]byte(ttlPattern), &want)
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("filter pattern = %s, want %s", filters[0], ttlPattern)
-			}
+			checkTTLFilter(t, p)
 			if !reflect.DeepEqual(p["FunctionResponseTypes"], []any{"ReportBatchItemFailures"}) {
 				t.Errorf("FunctionResponseTypes = %v, want [ReportBatchItemFailures] (partial batch responses)", p["FunctionResponseTypes"])
 			}
@@ -293,11 +229,7 @@ func TestTemplateStreamMappingsProtectData(t *testing.T) {
 			if _, ok := p["MaximumBatchingWindowInSeconds"]; !ok {
 				t.Error("no batching window")
 			}
-			dest, _ := samtemplate.Lookup(p, "DestinationConfig", "OnFailure", "Destination")
-			res, attr, ok := samtemplate.GetAtt(dest)
-			if !ok || res != "FailedBatchesBucket" || attr != "Arn" {
-				t.Errorf("OnFailure destination = %v, want !GetAtt FailedBatchesBucket.Arn (an S3 bucket keeps the payload)", dest)
-			}
+			checkOnFailure(t, p)
 			if metrics, _ := samtemplate.Lookup(p, "MetricsConfig", "Metrics"); !reflect.DeepEqual(metrics, []any{"EventCount"}) {
 				t.Errorf("MetricsConfig.Metrics = %v, want [EventCount] (the failed-batch alarms read it)", metrics)
 			}
@@ -308,8 +240,33 @@ func TestTemplateStreamMappingsProtectData(t *testing.T) {
 			t.Errorf("no mapping reads %s", arn)
 		}
 	}
-	if b, ok := tpl.Resource("FailedBatchesBucket"); !ok || b.Type != "AWS::S3::Bucket" {
+	if b := tpl.Resources["FailedBatchesBucket"]; b.Type != "AWS::S3::Bucket" {
 		t.Errorf("FailedBatchesBucket is %v, want an AWS::S3::Bucket", b.Type)
+	}
+}
+
+// checkTTLFilter fails unless the mapping's only filter is the TTL pattern.
+func checkTTLFilter(t *testing.T, p map[string]any) {
+	t.Helper()
+	filters, err := samtemplate.MappingFilters(p)
+	if err != nil || len(filters) != 1 {
+		t.Errorf("MappingFilters = %v, %v; want the one TTL filter", filters, err)
+		return
+	}
+	var got, want any
+	_ = json.Unmarshal([]byte(filters[0].String()), &got)
+	_ = json.Unmarshal([]byte(ttlPattern), &want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("filter pattern = %s, want %s", filters[0], ttlPattern)
+	}
+}
+
+// checkOnFailure fails unless failed batches go whole to the bucket.
+func checkOnFailure(t *testing.T, p map[string]any) {
+	t.Helper()
+	dest, _ := samtemplate.Lookup(p, "DestinationConfig", "OnFailure", "Destination")
+	if res, attr, ok := samtemplate.GetAtt(dest); !ok || res != "FailedBatchesBucket" || attr != "Arn" {
+		t.Errorf("OnFailure destination = %v, want !GetAtt FailedBatchesBucket.Arn (an S3 bucket keeps the payload)", dest)
 	}
 }
 
@@ -323,8 +280,8 @@ func isTTLRecord(rec map[string]any) bool {
 func TestTemplateFilterSelectsTTLRecords(t *testing.T) {
 	tpl := loadTemplate(t)
 	r := newResolver(t, tpl, allOn())
-	var patterns [][]samtemplate.FilterPattern
-	for _, m := range existing(t, tpl, r, "AWS::Lambda::EventSourceMapping") {
+	var patterns [][]esm.FilterPattern
+	for _, m := range existing(t, r, "AWS::Lambda::EventSourceMapping") {
 		f, err := samtemplate.MappingFilters(props(t, r, m))
 		if err != nil {
 			t.Fatalf("%s: %v", m.LogicalID, err)
@@ -343,7 +300,7 @@ func TestTemplateFilterSelectsTTLRecords(t *testing.T) {
 	check := func(name string, rec map[string]any) {
 		want := isTTLRecord(rec)
 		for i, f := range patterns {
-			if got := samtemplate.MatchAny(f, rec); got != want {
+			if got := matchAny(f, rec); got != want {
 				t.Errorf("%s: mapping %d selects=%v, want %v (eventName %v, userIdentity %v)", name, i, got, want, rec["eventName"], rec["userIdentity"])
 			}
 		}
@@ -384,7 +341,7 @@ func TestTemplateFilterSelectsTTLRecords(t *testing.T) {
 			// a list of objects is not a TTL record shape and is not matched
 			// by the object pattern.
 			for _, f := range patterns {
-				if samtemplate.MatchAny(f, m) {
+				if matchAny(f, m) {
 					t.Errorf("%s: selected", name)
 				}
 			}
@@ -406,7 +363,7 @@ func TestTemplateFilterSelectsTTLRecords(t *testing.T) {
 	}
 	var passed []string
 	for _, rec := range mixed.Records {
-		if samtemplate.MatchAny(patterns[0], rec) {
+		if matchAny(patterns[0], rec) {
 			passed = append(passed, fmt.Sprint(rec["eventID"]))
 		}
 	}
@@ -477,7 +434,7 @@ func TestTemplateBucketsProtected(t *testing.T) {
 	}
 
 	// Lifecycle parameters: a colder class after N days, optional expiry.
-	archive, _ := tpl.Resource("ArchiveBucket")
+	archive := tpl.Resources["ArchiveBucket"]
 	rule := func(params map[string]string) map[string]any {
 		p := props(t, newResolver(t, tpl, params), archive)
 		v, _ := samtemplate.Lookup(p, "LifecycleConfiguration", "Rules", "0")
@@ -501,8 +458,9 @@ func TestTemplateBucketsProtected(t *testing.T) {
 
 // statements returns every identity-policy statement of the roles, resolved
 // with every optional part on.
-func statements(t *testing.T, tpl *samtemplate.Template, r *samtemplate.Resolver) map[string][]map[string]any {
+func statements(t *testing.T, r *samtemplate.Resolver) map[string][]map[string]any {
 	t.Helper()
+	tpl := r.Template()
 	out := map[string][]map[string]any{}
 	for _, role := range tpl.ResourcesOfType("AWS::IAM::Role") {
 		p := props(t, r, role)
@@ -542,7 +500,7 @@ func TestTemplateIAMLeastPrivilege(t *testing.T) {
 	tpl := loadTemplate(t)
 	r := newResolver(t, tpl, allOn())
 	// What the deployment returns, so that ARNs resolve to text.
-	for id, res := range tpl.Resources {
+	for id, res := range r.Template().Resources {
 		r.Refs[id] = "ref-" + id
 		for _, attr := range []string{"Arn", "StreamArn"} {
 			r.Attrs[id+"."+attr] = "arn:" + res.Type + ":" + id
@@ -552,7 +510,7 @@ func TestTemplateIAMLeastPrivilege(t *testing.T) {
 	r.Attrs["FailedBatchesBucket.Arn"] = "arn:aws:s3:::failed-batches-bucket"
 	r.Attrs["ArchiverLogGroup.Arn"] = "arn:aws:logs:eu-west-1:210987654321:log-group:/ttl-archiver/ttl-archiver/function:*"
 
-	all := statements(t, tpl, r)
+	all := statements(t, r)
 	type grant struct{ role, action, resource string }
 	var grants []grant
 	for role, sts := range all {
@@ -638,7 +596,7 @@ func TestTemplateIAMLeastPrivilege(t *testing.T) {
 
 	// With no table, the stream statement disappears rather than allowing
 	// an empty or wildcard resource.
-	none := statements(t, tpl, newResolver(t, tpl, nil))
+	none := statements(t, newResolver(t, tpl, nil))
 	for _, s := range none["ArchiverFunctionRole"] {
 		if strings.Contains(fmt.Sprint(s["Action"]), "dynamodb:") {
 			t.Errorf("with no table the function role still has %v on %v", s["Action"], s["Resource"])
@@ -830,7 +788,7 @@ func TestTemplateGlueTableMatchesArchive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		table, _ := tpl.Resource("ArchiveTable")
+		table := tpl.Resources["ArchiveTable"]
 		p := props(t, r, table)
 		in, _ := p["TableInput"].(map[string]any)
 		tp, _ := in["Parameters"].(map[string]any)
@@ -884,7 +842,7 @@ func TestTemplateGlueTableMatchesArchive(t *testing.T) {
 		}
 
 		// The example query names both partitions, so projection can prune.
-		nq, _ := tpl.Resource("ExampleQuery")
+		nq := tpl.Resources["ExampleQuery"]
 		qp := props(t, r, nq)
 		query := fmt.Sprint(qp["QueryString"])
 		for _, s := range []string{`FROM "ttl_archive"."expired_items"`, "WHERE table_name = ", "AND dt = "} {
@@ -895,20 +853,20 @@ func TestTemplateGlueTableMatchesArchive(t *testing.T) {
 	}
 }
 
+// tableName is the table of a stream ARN, as the template takes it.
+func tableName(arn string) string { return strings.Split(arn, "/")[1] }
+
 func TestTemplateAlarms(t *testing.T) {
 	tpl := loadTemplate(t)
 	r := newResolver(t, tpl, allOn())
 	type metric struct{ namespace, name, dimension string }
 	got := map[metric]int{}
-	for _, a := range existing(t, tpl, r, "AWS::CloudWatch::Alarm") {
+	for _, a := range existing(t, r, "AWS::CloudWatch::Alarm") {
 		p := props(t, r, a)
 		for _, k := range []string{"AlarmActions", "OKActions"} {
-			if !reflect.DeepEqual(p[k], []any{testTopicARN}) {
-				t.Errorf("%s %s = %v, want the alarm topic", a.LogicalID, k, p[k])
+			if !reflect.DeepEqual(p[k], []any{testTopicARN, map[string]any{"Ref": "AlarmTopic"}}) {
+				t.Errorf("%s %s = %v, want the given topic and the email topic", a.LogicalID, k, p[k])
 			}
-		}
-		if p["TreatMissingData"] != "notBreaching" {
-			t.Errorf("%s TreatMissingData = %v, want notBreaching (no traffic is not a failure)", a.LogicalID, p["TreatMissingData"])
 		}
 		if p["AlarmDescription"] == nil {
 			t.Errorf("%s has no description saying what to do", a.LogicalID)
@@ -921,13 +879,27 @@ func TestTemplateAlarms(t *testing.T) {
 		}
 		dim, _ := samtemplate.Lookup(dims, "0", "Name")
 		got[metric{fmt.Sprint(ns), fmt.Sprint(name), fmt.Sprint(dim)}]++
+		// Counters of failures: no data is no failure. The stop alarms read
+		// TTL deletions and fill the archived side, so their missing data
+		// means nothing to compare, which must not read as OK.
+		want := "notBreaching"
+		if name == "TimeToLiveDeletedItemCount" {
+			want = "missing"
+		}
+		if p["TreatMissingData"] != want {
+			t.Errorf("%s TreatMissingData = %v, want %s", a.LogicalID, p["TreatMissingData"], want)
+		}
 	}
+	tables := len(testStreamARNs) + 1 // and the demo table
 	want := map[metric]int{
 		{"AWS/Lambda", "Errors", "FunctionName"}:                                            1,
 		{"AWS/Lambda", "IteratorAge", "FunctionName"}:                                       1,
 		{"AWS/Lambda", "DestinationDeliveryFailures", "FunctionName"}:                       1,
-		{"AWS/Lambda", "OnFailureDestinationDeliveredEventCount", "EventSourceMappingUUID"}: 6,
+		{"AWS/Lambda", "OnFailureDestinationDeliveredEventCount", "EventSourceMappingUUID"}: tables,
+		{"AWS/DynamoDB", "TimeToLiveDeletedItemCount", "TableName"}:                         tables,
 		{"TTLArchiver", "Failed", "FunctionName"}:                                           1,
+		{"TTLArchiver", "NoOldImage", "FunctionName"}:                                       1,
+		{"TTLArchiver", "RawArchived", "FunctionName"}:                                      1,
 		{"AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStreamName"}:                1,
 		{"AWS/Firehose", "DeliveryToS3.Success", "DeliveryStreamName"}:                      1,
 		{"AWS/Firehose", "PartitionCountExceeded", "DeliveryStreamName"}:                    1,
@@ -935,24 +907,143 @@ func TestTemplateAlarms(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("alarms on %v,\nwant %v", got, want)
 	}
-	// Without a topic the alarms still exist, with no actions.
-	r = newResolver(t, tpl, nil)
-	for _, a := range existing(t, tpl, r, "AWS::CloudWatch::Alarm") {
-		if p := props(t, r, a); p["AlarmActions"] != nil {
+	// Without a topic or an email the alarms still exist, with no actions,
+	// and no topic is created.
+	r = newResolver(t, tpl, map[string]string{"CreateDemoTable": "true"})
+	for _, a := range existing(t, r, "AWS::CloudWatch::Alarm") {
+		if p := props(t, r, a); !reflect.DeepEqual(p["AlarmActions"], []any{}) {
 			t.Errorf("%s has AlarmActions %v with no topic", a.LogicalID, p["AlarmActions"])
 		}
 	}
-	// Every failed-batch alarm watches a mapping that exists with it.
-	for _, a := range tpl.ResourcesOfType("AWS::CloudWatch::Alarm") {
-		v, _ := samtemplate.Lookup(a.Properties, "Dimensions", "0", "Value")
-		ref, ok := samtemplate.RefName(v)
-		if !ok {
-			continue
+	if got := existing(t, r, "AWS::SNS::Topic"); len(got) != 0 {
+		t.Errorf("with no AlarmEmail %d topics exist", len(got))
+	}
+	r = newResolver(t, tpl, map[string]string{"AlarmEmail": testEmail})
+	topics := existing(t, r, "AWS::SNS::Topic")
+	if len(topics) != 1 {
+		t.Fatalf("with AlarmEmail %d topics exist, want 1", len(topics))
+	}
+	sub, _ := samtemplate.Lookup(props(t, r, topics[0]), "Subscription", "0")
+	if want := map[string]any{"Protocol": "email", "Endpoint": testEmail}; !reflect.DeepEqual(sub, want) {
+		t.Errorf("topic subscription %v, want %v", sub, want)
+	}
+}
+
+// What the issue asks of the template's wiring, proved without deploying:
+// every table of the list gets a mapping with the TTL filter and an
+// on-failure destination, a failed-batch alarm on that mapping and a stop
+// alarm whose metric math compares that table's TimeToLiveDeletedItemCount
+// with the items archived from it; and the Rules refuse a stack that would
+// archive nothing.
+func TestTemplateWiring(t *testing.T) {
+	tpl := loadTemplate(t)
+	for n := 1; n <= len(testStreamARNs); n++ {
+		arns := testStreamARNs[:n]
+		r := newResolver(t, tpl, map[string]string{"TableStreamArns": strings.Join(arns, ",")})
+		if refused := checkRules(t, tpl, r); len(refused) > 0 {
+			t.Errorf("%d tables: the Rules refuse the stack: %q", n, refused)
 		}
-		if target := tpl.Resources[ref]; target.Type == "AWS::Lambda::EventSourceMapping" && target.Condition != a.Condition {
-			t.Errorf("%s (condition %q) watches %s (condition %q)", a.LogicalID, a.Condition, ref, target.Condition)
+		mappings := map[string]string{} // logical id by stream ARN
+		for _, m := range existing(t, r, "AWS::Lambda::EventSourceMapping") {
+			p := props(t, r, m)
+			mappings[fmt.Sprint(p["EventSourceArn"])] = m.LogicalID
+			checkTTLFilter(t, p)
+			checkOnFailure(t, p)
+		}
+		stopped := map[string]bool{} // tables whose TTL deletions a stop alarm compares
+		failed := map[string]bool{}  // mappings a failed-batch alarm watches
+		for _, a := range existing(t, r, "AWS::CloudWatch::Alarm") {
+			p := props(t, r, a)
+			if v, _ := samtemplate.Lookup(p, "Dimensions", "0"); v != nil {
+				if d := v.(map[string]any); d["Name"] == "EventSourceMappingUUID" {
+					id, _ := samtemplate.RefName(d["Value"])
+					failed[id] = true
+				}
+			}
+			if table, ok := stopAlarmTable(t, p); ok {
+				stopped[table] = true
+			}
+		}
+		for _, arn := range arns {
+			id, ok := mappings[arn]
+			if !ok {
+				t.Errorf("%d tables: no mapping reads %s", n, arn)
+			}
+			if !failed[id] {
+				t.Errorf("%d tables: no failed-batch alarm watches %s (%s)", n, id, arn)
+			}
+			if !stopped[tableName(arn)] {
+				t.Errorf("%d tables: no stop alarm compares TimeToLiveDeletedItemCount of %s", n, tableName(arn))
+			}
+		}
+		if len(mappings) != n || len(stopped) != n || len(failed) != n {
+			t.Errorf("%d tables: %d mappings, %d stop alarms, %d failed-batch alarms; want %d of each", n, len(mappings), len(stopped), len(failed), n)
 		}
 	}
+
+	for _, c := range []struct {
+		params map[string]string
+		refuse bool
+	}{
+		{map[string]string{}, true},
+		{map[string]string{"TableStreamArns": "", "CreateDemoTable": "false"}, true},
+		{map[string]string{"TableStreamArns": testStreamARNs[0] + ",", "CreateDemoTable": "true"}, true},
+		{map[string]string{"TableStreamArns": testStreamARNs[0] + ",," + testStreamARNs[1]}, true},
+		{map[string]string{"CreateDemoTable": "true"}, false},
+		{map[string]string{"TableStreamArns": testStreamARNs[0]}, false},
+		{allOn(), false},
+	} {
+		if refused := checkRules(t, tpl, newResolver(t, tpl, c.params)); (len(refused) > 0) != c.refuse {
+			t.Errorf("%v: the Rules refuse %q, want refused=%v", c.params, refused, c.refuse)
+		}
+	}
+}
+
+// stopAlarmTable returns the table whose TTL deletions a stop alarm reads,
+// after checking that its expression compares them with the function's
+// Archived metric for the same table, filling silence with 0.
+func stopAlarmTable(t *testing.T, p map[string]any) (string, bool) {
+	t.Helper()
+	metrics, _ := p["Metrics"].([]any)
+	byID := map[string]map[string]any{}
+	for _, m := range metrics {
+		mm := m.(map[string]any)
+		byID[fmt.Sprint(mm["Id"])] = mm
+	}
+	deleted, ok := byID["deleted"]
+	if !ok {
+		return "", false
+	}
+	dims := func(m map[string]any) map[string]any {
+		out := map[string]any{}
+		list, _ := samtemplate.Lookup(m, "MetricStat", "Metric", "Dimensions")
+		for _, d := range list.([]any) {
+			out[fmt.Sprint(d.(map[string]any)["Name"])] = d.(map[string]any)["Value"]
+		}
+		return out
+	}
+	if name, _ := samtemplate.Lookup(deleted, "MetricStat", "Metric", "MetricName"); name != "TimeToLiveDeletedItemCount" {
+		t.Errorf("stop alarm reads %v as deleted, want TimeToLiveDeletedItemCount", name)
+	}
+	table := dims(deleted)["TableName"]
+	archived := byID["archived"]
+	if ns, _ := samtemplate.Lookup(archived, "MetricStat", "Metric", "Namespace"); ns != archive.MetricsNamespace {
+		t.Errorf("stop alarm reads archived items from %v, want %s", ns, archive.MetricsNamespace)
+	}
+	if d := dims(archived); !reflect.DeepEqual(d["TableName"], table) || d["FunctionName"] == nil {
+		t.Errorf("stop alarm's archived dimensions %v, want FunctionName and TableName %v", d, table)
+	}
+	for id, m := range byID {
+		period, _ := samtemplate.Lookup(m, "MetricStat", "Period")
+		if secs, _ := strconv.Atoi(fmt.Sprint(period)); m["MetricStat"] != nil && secs < 3600 {
+			t.Errorf("stop alarm metric %s over %v s, want an hour or more (TTL deletes in batches)", id, period)
+		}
+		if expr, ok := m["Expression"].(string); ok && !strings.Contains(expr, "FILL(archived, 0)") {
+			t.Errorf("stop alarm expression %q does not fill a silent function's archived side with 0", expr)
+		}
+	}
+	s, ok := table.(string)
+	return s, ok
 }
 
 func TestTemplateOutputs(t *testing.T) {
@@ -967,7 +1058,7 @@ func TestTemplateOutputs(t *testing.T) {
 func TestTemplateDemoTable(t *testing.T) {
 	tpl := loadTemplate(t)
 	r := newResolver(t, tpl, map[string]string{"CreateDemoTable": "true"})
-	tables := existing(t, tpl, r, "AWS::DynamoDB::Table")
+	tables := existing(t, r, "AWS::DynamoDB::Table")
 	if len(tables) != 1 {
 		t.Fatalf("%d tables with CreateDemoTable=true, want 1", len(tables))
 	}
@@ -978,7 +1069,86 @@ func TestTemplateDemoTable(t *testing.T) {
 	if v, _ := samtemplate.Lookup(p, "TimeToLiveSpecification", "Enabled"); v != true {
 		t.Errorf("demo TTL enabled = %v", v)
 	}
-	if got := existing(t, tpl, newResolver(t, tpl, nil), "AWS::DynamoDB::Table"); len(got) != 0 {
+	if got := existing(t, newResolver(t, tpl, nil), "AWS::DynamoDB::Table"); len(got) != 0 {
 		t.Errorf("by default %d tables are created, want none", len(got))
+	}
+}
+
+// sam deploy --guided asks for the parameters in the order of the
+// Parameters section (SAM CLI's guided_context reads them in template
+// order and ignores AWS::CloudFormation::Interface), and the console shows
+// the Interface's groups: both must give the same order, what matters
+// first, with every parameter in exactly one group.
+func TestTemplateParameterOrder(t *testing.T) {
+	tpl := loadTemplate(t)
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(data), "\nParameters:\n")
+	var written []string
+	for _, line := range strings.Split(rest, "\n") {
+		if line != "" && !strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "#") {
+			break // the next section
+		}
+		if name, ok := strings.CutSuffix(line, ":"); ok && strings.HasPrefix(name, "  ") && !strings.HasPrefix(name, "   ") {
+			written = append(written, strings.TrimSpace(name))
+		}
+	}
+	var grouped []string
+	groups, _ := samtemplate.Lookup(tpl.Raw, "Metadata", "AWS::CloudFormation::Interface", "ParameterGroups")
+	for _, g := range groups.([]any) {
+		names, _ := samtemplate.Lookup(g, "Parameters")
+		for _, n := range names.([]any) {
+			grouped = append(grouped, n.(string))
+		}
+	}
+	if len(written) != len(tpl.Parameters) {
+		t.Fatalf("read %d parameter names from the text, the template has %d", len(written), len(tpl.Parameters))
+	}
+	if !reflect.DeepEqual(grouped, written) {
+		t.Errorf("Interface groups list %v,\nthe Parameters section (guided deploy's order) %v", grouped, written)
+	}
+	if want := []string{"TableStreamArns", "CreateDemoTable", "AlarmEmail"}; !reflect.DeepEqual(written[:3], want) {
+		t.Errorf("guided deploy asks first for %v, want %v", written[:3], want)
+	}
+}
+
+// The dashboard's body is JSON once deployed, and shows what the issue
+// names: TTL deletions against archived items, iterator age, delivery
+// freshness and success, errors, duration and failed batches.
+func TestTemplateDashboard(t *testing.T) {
+	tpl := loadTemplate(t)
+	r := newResolver(t, tpl, nil)
+	r.Refs["ArchiverFunction"] = "ttl-archiver-fn"
+	r.Refs["ArchiveStream"] = "ttl-archiver-stream"
+	body, err := r.String(tpl.Resources["Dashboard"].Properties["DashboardBody"])
+	if err != nil {
+		t.Fatalf("DashboardBody: %v", err)
+	}
+	var d struct {
+		Widgets []struct {
+			Properties struct {
+				Title   string
+				Metrics []any
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		t.Fatalf("DashboardBody is not JSON: %v\n%s", err, body)
+	}
+	shown := ""
+	for _, w := range d.Widgets {
+		b, _ := json.Marshal(w.Properties.Metrics)
+		shown += string(b)
+	}
+	for _, want := range []string{
+		"TimeToLiveDeletedItemCount", `\"Archived\"`, "IteratorAge", "DeliveryToS3.DataFreshness",
+		"DeliveryToS3.Success", `"Errors"`, `"Duration"`, "OnFailureDestinationDeliveredEventCount",
+		"NoOldImage", "RawArchived", "ttl-archiver-fn", "ttl-archiver-stream", "${PROP('Dim.TableName')}",
+	} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the dashboard does not show %s", want)
+		}
 	}
 }

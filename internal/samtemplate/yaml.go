@@ -7,34 +7,20 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
-// shortForms maps CloudFormation's short-form YAML tags to the long form.
-// !GetAtt and !Ref are handled apart: "!GetAtt A.B" becomes
-// {"Fn::GetAtt": ["A", "B"]}, "!Ref X" becomes {"Ref": "X"}.
-var shortForms = map[string]string{
-	"!Sub":          "Fn::Sub",
-	"!If":           "Fn::If",
-	"!Equals":       "Fn::Equals",
-	"!Join":         "Fn::Join",
-	"!Select":       "Fn::Select",
-	"!Split":        "Fn::Split",
-	"!FindInMap":    "Fn::FindInMap",
-	"!And":          "Fn::And",
-	"!Or":           "Fn::Or",
-	"!Not":          "Fn::Not",
-	"!ImportValue":  "Fn::ImportValue",
-	"!GetAZs":       "Fn::GetAZs",
-	"!Base64":       "Fn::Base64",
-	"!Cidr":         "Fn::Cidr",
-	"!Transform":    "Fn::Transform",
-	"!Length":       "Fn::Length",
-	"!ToJsonString": "Fn::ToJsonString",
-	"!Condition":    "Condition",
-}
+const (
+	maxDepth = 200
+	// maxNodes bounds the values a document expands to, so that aliases
+	// of aliases cannot blow up.
+	maxNodes = 1 << 20
+)
 
-// decodeYAML parses one YAML (or JSON) document into a plain tree.
+// decodeYAML parses one YAML (or JSON) document into a plain tree, with
+// CloudFormation's short-form tags in their long form: "!Sub x" becomes
+// {"Fn::Sub": "x"}, "!Ref X" {"Ref": "X"}, "!GetAtt A.B"
+// {"Fn::GetAtt": ["A", "B"]} and "!Condition C" {"Condition": "C"}.
 func decodeYAML(data []byte) (any, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -51,12 +37,17 @@ func decodeYAML(data []byte) (any, error) {
 	return v, nil
 }
 
-const (
-	maxDepth = 200
-	// maxNodes bounds the values a document expands to, so that aliases
-	// of aliases cannot blow up.
-	maxNodes = 1 << 20
-)
+// shortForms are the functions with a short-form tag other than !Ref,
+// !Condition and !GetAtt: "!Name x" is {"Fn::Name": x}.
+var shortForms = map[string]bool{}
+
+func init() {
+	for _, name := range strings.Fields(`Sub If Equals Join Select Split FindInMap And Or Not
+		ImportValue GetAZs Base64 Cidr Transform Length ToJsonString GetAtt
+		Contains EachMemberEquals EachMemberIn RefAll ValueOf ValueOfAll`) {
+		shortForms[name] = true
+	}
+}
 
 // converter turns YAML nodes into a plain tree.
 type converter struct{ budget int }
@@ -65,47 +56,34 @@ func (c *converter) node(n *yaml.Node, depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, errors.New("nested too deeply")
 	}
-	c.budget--
-	if c.budget < 0 {
+	if c.budget--; c.budget < 0 {
 		return nil, errors.New("the document expands to too many values")
 	}
-	switch n.Kind {
-	case yaml.DocumentNode:
-		if len(n.Content) != 1 {
-			return nil, fmt.Errorf("line %d: want one document", n.Line)
-		}
+	switch {
+	case n.Kind == yaml.DocumentNode && len(n.Content) == 1:
 		return c.node(n.Content[0], depth+1)
-	case yaml.AliasNode:
+	case n.Kind == yaml.AliasNode:
 		return c.node(n.Alias, depth+1)
-	}
-
-	tag := n.Tag
-	if strings.HasPrefix(tag, "!") && !strings.HasPrefix(tag, "!!") {
+	case strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!"):
 		return c.shortForm(n, depth)
-	}
-
-	switch n.Kind {
-	case yaml.MappingNode:
+	case n.Kind == yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-				return nil, fmt.Errorf("line %d: YAML merge keys (<<) are not supported by CloudFormation", k.Line)
-			}
-			if k.Kind != yaml.ScalarNode {
-				return nil, fmt.Errorf("line %d: mapping key is not a scalar", k.Line)
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
+				return nil, fmt.Errorf("line %d: a mapping key must be a plain scalar (no merge keys)", k.Line)
 			}
 			if _, dup := m[k.Value]; dup {
 				return nil, fmt.Errorf("line %d: duplicate key %q", k.Line, k.Value)
 			}
-			v, err := c.node(val, depth+1)
+			v, err := c.node(n.Content[i+1], depth+1)
 			if err != nil {
 				return nil, err
 			}
 			m[k.Value] = v
 		}
 		return m, nil
-	case yaml.SequenceNode:
+	case n.Kind == yaml.SequenceNode:
 		l := make([]any, 0, len(n.Content))
 		for _, e := range n.Content {
 			v, err := c.node(e, depth+1)
@@ -115,86 +93,55 @@ func (c *converter) node(n *yaml.Node, depth int) (any, error) {
 			l = append(l, v)
 		}
 		return l, nil
-	case yaml.ScalarNode:
-		return convertScalar(n)
+	case n.Kind == yaml.ScalarNode:
+		// CloudFormation's view of scalars: integers, floats, booleans and
+		// null are typed; everything else (timestamps included) is a string.
+		switch n.Tag {
+		case "!!null", "!!bool", "!!int", "!!float":
+			var v any
+			if err := n.Decode(&v); err != nil {
+				return nil, fmt.Errorf("line %d: %v", n.Line, err)
+			}
+			return v, nil
+		}
+		return n.Value, nil
 	}
 	return nil, fmt.Errorf("line %d: unexpected YAML node", n.Line)
 }
 
-// convertScalar keeps CloudFormation's view of scalars: integers, floats,
-// booleans and null are typed; everything else (timestamps included) stays a
-// string.
-func convertScalar(n *yaml.Node) (any, error) {
-	switch n.Tag {
-	case "!!null":
-		return nil, nil
-	case "!!bool":
-		var b bool
-		if err := n.Decode(&b); err != nil {
-			return nil, fmt.Errorf("line %d: %v", n.Line, err)
-		}
-		return b, nil
-	case "!!int":
-		var i int64
-		if err := n.Decode(&i); err != nil {
-			return nil, fmt.Errorf("line %d: %v", n.Line, err)
-		}
-		if i >= math.MinInt && i <= math.MaxInt {
-			return int(i), nil
-		}
-		return float64(i), nil
-	case "!!float":
-		var f float64
-		if err := n.Decode(&f); err != nil {
-			return nil, fmt.Errorf("line %d: %v", n.Line, err)
-		}
-		return f, nil
-	default:
-		return n.Value, nil
-	}
-}
-
 func (c *converter) shortForm(n *yaml.Node, depth int) (any, error) {
-	// A short-form tag applies to the node it is on; decode the node as if
-	// it had no tag, then wrap it.
+	name := strings.TrimPrefix(n.Tag, "!")
+	switch {
+	case name == "Ref" || name == "Condition":
+		if n.Kind != yaml.ScalarNode {
+			return nil, fmt.Errorf("line %d: !%s takes a name", n.Line, name)
+		}
+		return map[string]any{name: n.Value}, nil
+	case name == "GetAtt" && n.Kind == yaml.ScalarNode:
+		res, attr, ok := strings.Cut(n.Value, ".")
+		if !ok || res == "" || attr == "" {
+			return nil, fmt.Errorf("line %d: !GetAtt %q: want Resource.Attribute", n.Line, n.Value)
+		}
+		return map[string]any{"Fn::GetAtt": []any{res, attr}}, nil
+	case !shortForms[name]:
+		return nil, fmt.Errorf("line %d: unknown tag %s", n.Line, n.Tag)
+	}
+	// The tag applies to the node it is on: decode the node as if it had
+	// none, then wrap it.
 	inner := *n
 	inner.Tag = ""
 	if n.Kind == yaml.ScalarNode {
 		inner.Tag = "!!str"
 	}
-	switch n.Tag {
-	case "!Ref":
-		if n.Kind != yaml.ScalarNode {
-			return nil, fmt.Errorf("line %d: !Ref takes a name", n.Line)
-		}
-		return map[string]any{"Ref": n.Value}, nil
-	case "!GetAtt":
-		if n.Kind == yaml.ScalarNode {
-			res, attr, ok := strings.Cut(n.Value, ".")
-			if !ok || res == "" || attr == "" {
-				return nil, fmt.Errorf("line %d: !GetAtt %q: want Resource.Attribute", n.Line, n.Value)
-			}
-			return map[string]any{"Fn::GetAtt": []any{res, attr}}, nil
-		}
-		v, err := c.node(&inner, depth+1)
-		if err != nil {
-			return nil, err
-		}
-		return map[string]any{"Fn::GetAtt": v}, nil
-	}
-	long, ok := shortForms[n.Tag]
-	if !ok {
-		return nil, fmt.Errorf("line %d: unknown tag %s", n.Line, n.Tag)
-	}
 	v, err := c.node(&inner, depth+1)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{long: v}, nil
+	return map[string]any{"Fn::" + name: v}, nil
 }
 
 // scalarString renders a scalar parameter value as CloudFormation passes it:
-// as a string.
+// as a string (a list as its values joined by commas).
 func scalarString(v any) (string, error) {
 	switch x := v.(type) {
 	case string:
@@ -203,20 +150,18 @@ func scalarString(v any) (string, error) {
 		return strconv.FormatBool(x), nil
 	case int:
 		return strconv.Itoa(x), nil
-	case int64:
-		return strconv.FormatInt(x, 10), nil
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64), nil
 	case nil:
 		return "", nil
 	case []any:
-		parts := make([]string, 0, len(x))
-		for _, e := range x {
+		parts := make([]string, len(x))
+		for i, e := range x {
 			s, err := scalarString(e)
 			if err != nil {
 				return "", err
 			}
-			parts = append(parts, s)
+			parts[i] = s
 		}
 		return strings.Join(parts, ","), nil
 	}
@@ -224,27 +169,16 @@ func scalarString(v any) (string, error) {
 }
 
 func toInt(v any) (int, bool) {
-	switch x := v.(type) {
-	case int:
-		return x, true
-	case int64:
-		return int(x), true
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
-			return int(x), true
-		}
-	case string:
-		n, err := strconv.Atoi(strings.TrimSpace(x))
-		return n, err == nil
+	f, ok := toFloat(v)
+	if !ok || f != math.Trunc(f) || math.Abs(f) >= 1<<53 {
+		return 0, false
 	}
-	return 0, false
+	return int(f), true
 }
 
 func toFloat(v any) (float64, bool) {
 	switch x := v.(type) {
 	case int:
-		return float64(x), true
-	case int64:
 		return float64(x), true
 	case float64:
 		return x, true

@@ -3,6 +3,7 @@ package soak
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -12,11 +13,7 @@ import (
 	"github.com/ttl-archiver/ttl-archiver/internal/samtemplate"
 )
 
-const (
-	mappingType  = "AWS::Lambda::EventSourceMapping"
-	functionID   = "ArchiverFunction"
-	reportFailed = "ReportBatchItemFailures"
-)
+const functionID = "ArchiverFunction"
 
 // Deployment is what the template says about how the function is driven and
 // configured, resolved for one set of parameter values.
@@ -31,7 +28,7 @@ type Deployment struct {
 	// OnFailure says the mappings have an on-failure destination.
 	OnFailure bool
 	// Filters are the mappings' FilterCriteria patterns.
-	Filters []samtemplate.FilterPattern
+	Filters []esm.FilterPattern
 	// Env holds the function's environment variables that the parameters
 	// decide (BATCH_SIZE=400, ARCHIVE_FORMAT=json, ...). Those only a
 	// deployment knows, such as FIREHOSE_STREAM_NAME, are left out: the
@@ -42,113 +39,99 @@ type Deployment struct {
 // ReadDeployment reads the event source mapping and the function settings
 // from the template (the built-in template.yaml when text is nil) with the
 // given parameter values (nil for the defaults). Every
-// AWS::Lambda::EventSourceMapping of the template must resolve to the same
-// settings: the soak drives all shards with one of them.
+// AWS::Lambda::EventSourceMapping of the template, the per-table ones of
+// Fn::ForEach included, must resolve to the same settings: the soak drives
+// all shards with one of them.
 func ReadDeployment(text []byte, params map[string]string) (Deployment, error) {
 	if text == nil {
 		text = ttlarchiver.Template
 	}
-	t, err := samtemplate.Parse(text)
+	d, err := readDeployment(text, params)
 	if err != nil {
 		return Deployment{}, fmt.Errorf("read template: %w", err)
-	}
-	r, err := samtemplate.NewResolver(t, params)
-	if err != nil {
-		return Deployment{}, fmt.Errorf("read template: %w", err)
-	}
-	mappings := t.ResourcesOfType(mappingType)
-	if len(mappings) == 0 {
-		return Deployment{}, fmt.Errorf("read template: no %s", mappingType)
-	}
-	var d Deployment
-	for i, res := range mappings {
-		got, err := readMapping(r, res)
-		if err != nil {
-			return Deployment{}, fmt.Errorf("read template: %s: %w", res.LogicalID, err)
-		}
-		if i == 0 {
-			d = got
-			continue
-		}
-		if !sameMapping(d, got) {
-			return Deployment{}, fmt.Errorf("read template: %s is configured unlike %s", res.LogicalID, mappings[0].LogicalID)
-		}
-	}
-	fn, ok := t.Resource(functionID)
-	if !ok {
-		return Deployment{}, fmt.Errorf("read template: no %s", functionID)
-	}
-	timeout, err := intProp(r, fn.Properties, "Timeout")
-	if err != nil {
-		return Deployment{}, fmt.Errorf("read template: %s: %w", functionID, err)
-	}
-	d.Mapping.FunctionTimeout = time.Duration(timeout) * time.Second
-	vars, _ := samtemplate.Lookup(fn.Properties, "Environment", "Variables")
-	if m, ok := vars.(map[string]any); ok {
-		names := make([]string, 0, len(m))
-		for k := range m {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		for _, k := range names {
-			v, err := r.String(m[k])
-			if errors.Is(err, samtemplate.ErrUnresolved) {
-				continue
-			}
-			if err != nil {
-				return Deployment{}, fmt.Errorf("read template: %s variable %s: %w", functionID, k, err)
-			}
-			d.Env = append(d.Env, k+"="+v)
-		}
 	}
 	return d, nil
 }
 
-func readMapping(r *samtemplate.Resolver, res samtemplate.Resource) (Deployment, error) {
-	p := res.Properties
-	m := esm.DefaultMapping()
-	var err error
-	ints := []struct {
-		name string
-		dst  *int
-	}{
-		{"BatchSize", &m.BatchSize},
-		{"ParallelizationFactor", &m.ParallelizationFactor},
-		{"MaximumRetryAttempts", &m.MaximumRetryAttempts},
-		{"MaximumRecordAgeInSeconds", &m.MaximumRecordAgeInSeconds},
+func readDeployment(text []byte, params map[string]string) (Deployment, error) {
+	t, err := samtemplate.Parse(text)
+	if err != nil {
+		return Deployment{}, err
 	}
-	for _, f := range ints {
-		if _, ok := p[f.name]; !ok {
+	r, err := samtemplate.NewResolver(t, params)
+	if err != nil {
+		return Deployment{}, err
+	}
+	mappings := r.Template().ResourcesOfType("AWS::Lambda::EventSourceMapping")
+	if len(mappings) == 0 {
+		return Deployment{}, errors.New("no AWS::Lambda::EventSourceMapping")
+	}
+	var d Deployment
+	for i, res := range mappings {
+		got, err := readMapping(r, res.Properties)
+		if err != nil {
+			return Deployment{}, fmt.Errorf("%s: %w", res.LogicalID, err)
+		}
+		if i > 0 && !sameMapping(d, got) {
+			return Deployment{}, fmt.Errorf("%s is configured unlike %s", res.LogicalID, mappings[0].LogicalID)
+		}
+		d = got
+	}
+	fn, ok := r.Template().Resources[functionID]
+	if !ok {
+		return Deployment{}, fmt.Errorf("no %s", functionID)
+	}
+	timeout, err := intProp(r, fn.Properties, "Timeout")
+	if err != nil {
+		return Deployment{}, fmt.Errorf("%s: %w", functionID, err)
+	}
+	d.Mapping.FunctionTimeout = time.Duration(timeout) * time.Second
+	vars, _ := samtemplate.Lookup(fn.Properties, "Environment", "Variables")
+	m, _ := vars.(map[string]any)
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v, err := r.String(m[k])
+		if errors.Is(err, samtemplate.ErrUnresolved) {
+			continue
+		}
+		if err != nil {
+			return Deployment{}, fmt.Errorf("%s variable %s: %w", functionID, k, err)
+		}
+		d.Env = append(d.Env, k+"="+v)
+	}
+	return d, nil
+}
+
+func readMapping(r *samtemplate.Resolver, p map[string]any) (Deployment, error) {
+	m := esm.DefaultMapping()
+	var window int
+	ints := map[string]*int{
+		"BatchSize":                      &m.BatchSize,
+		"ParallelizationFactor":          &m.ParallelizationFactor,
+		"MaximumRetryAttempts":           &m.MaximumRetryAttempts,
+		"MaximumRecordAgeInSeconds":      &m.MaximumRecordAgeInSeconds,
+		"MaximumBatchingWindowInSeconds": &window,
+	}
+	var err error
+	for name, dst := range ints {
+		if _, ok := p[name]; !ok {
 			continue // the service default, as in DefaultMapping
 		}
-		if *f.dst, err = intProp(r, p, f.name); err != nil {
+		if *dst, err = intProp(r, p, name); err != nil {
 			return Deployment{}, err
 		}
 	}
-	if _, ok := p["MaximumBatchingWindowInSeconds"]; ok {
-		w, err := intProp(r, p, "MaximumBatchingWindowInSeconds")
-		if err != nil {
-			return Deployment{}, err
-		}
-		m.MaximumBatchingWindow = time.Duration(w) * time.Second
-	}
-	if _, ok := p["BisectBatchOnFunctionError"]; ok {
-		s, err := r.String(p["BisectBatchOnFunctionError"])
-		if err != nil {
-			return Deployment{}, fmt.Errorf("BisectBatchOnFunctionError: %w", err)
-		}
+	m.MaximumBatchingWindow = time.Duration(window) * time.Second
+	if s, err := r.String(p["BisectBatchOnFunctionError"]); err != nil || s != "" {
 		if m.BisectBatchOnFunctionError, err = strconv.ParseBool(s); err != nil {
 			return Deployment{}, fmt.Errorf("BisectBatchOnFunctionError %q: %w", s, err)
 		}
 	}
-	if v, ok := p["FunctionResponseTypes"]; ok {
-		types, err := r.Resolve(v)
-		if err != nil {
-			return Deployment{}, fmt.Errorf("FunctionResponseTypes: %w", err)
-		}
-		list, _ := types.([]any)
-		m.ReportBatchItemFailures = slices.Contains(list, any(reportFailed))
+	types, err := r.Resolve(p["FunctionResponseTypes"])
+	if err != nil {
+		return Deployment{}, fmt.Errorf("FunctionResponseTypes: %w", err)
 	}
+	list, _ := types.([]any)
+	m.ReportBatchItemFailures = slices.Contains(list, any("ReportBatchItemFailures"))
 	d := Deployment{Mapping: m}
 	_, d.OnFailure = samtemplate.Lookup(p, "DestinationConfig", "OnFailure", "Destination")
 	if d.Filters, err = samtemplate.MappingFilters(p); err != nil {
@@ -170,13 +153,6 @@ func intProp(r *samtemplate.Resolver, props map[string]any, name string) (int, e
 }
 
 func sameMapping(a, b Deployment) bool {
-	if a.Mapping != b.Mapping || a.OnFailure != b.OnFailure || len(a.Filters) != len(b.Filters) {
-		return false
-	}
-	for i := range a.Filters {
-		if a.Filters[i].String() != b.Filters[i].String() {
-			return false
-		}
-	}
-	return true
+	return a.Mapping == b.Mapping && a.OnFailure == b.OnFailure &&
+		slices.EqualFunc(a.Filters, b.Filters, func(x, y esm.FilterPattern) bool { return x.String() == y.String() })
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/ttl-archiver/ttl-archiver/internal/esm"
-	"github.com/ttl-archiver/ttl-archiver/internal/samtemplate"
 	"github.com/ttl-archiver/ttl-archiver/internal/streamgen"
 )
 
@@ -199,7 +198,7 @@ func shardID(i int) string {
 // generator that continues the sequence numbers and times where the first
 // left off. checkEvery marks every n-th TTL record (and every large one)
 // for the content check; 0 marks none. The caller closes the stream.
-func generate(w Workload, filters []samtemplate.FilterPattern, checkEvery int, dir string) (*stream, error) {
+func generate(w Workload, filters []esm.FilterPattern, checkEvery int, dir string) (*stream, error) {
 	w = w.withDefaults()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("stream folder: %w", err)
@@ -230,7 +229,7 @@ func generate(w Workload, filters []samtemplate.FilterPattern, checkEvery int, d
 	return s, nil
 }
 
-func (s *stream) shard(i, ti, ttlWanted int, filters []samtemplate.FilterPattern, checkEvery int) (esm.Shard, error) {
+func (s *stream) shard(i, ti, ttlWanted int, filters []esm.FilterPattern, checkEvery int) (esm.Shard, error) {
 	w := s.w
 	f, err := os.Create(filepath.Join(s.dir, fmt.Sprintf("shard-%03d.jsonl", i)))
 	if err != nil {
@@ -347,7 +346,7 @@ func shareSequenceNumbers(records []esm.Record) {
 
 // matchAny applies a mapping's FilterCriteria to a record as Lambda does:
 // the record passes when one of the patterns matches.
-func matchAny(patterns []samtemplate.FilterPattern, record []byte) (bool, error) {
+func matchAny(patterns []esm.FilterPattern, record []byte) (bool, error) {
 	for _, p := range patterns {
 		ok, err := p.MatchJSON(record)
 		if err != nil || ok {

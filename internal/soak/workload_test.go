@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/ttl-archiver/ttl-archiver/internal/esm"
-	"github.com/ttl-archiver/ttl-archiver/internal/samtemplate"
 	"github.com/ttl-archiver/ttl-archiver/internal/streamgen"
 )
 
@@ -28,7 +27,7 @@ func TestGenerateWritesShardFiles(t *testing.T) {
 	w := Workload{Seed: 7, Shards: 3, TTLItems: 600, Tables: []string{"Orders", "Sessions"}, LargeShare: 0.01}
 	tests := []struct {
 		name       string
-		filters    []samtemplate.FilterPattern
+		filters    []esm.FilterPattern
 		checkEvery int
 	}{
 		{name: "every record, every TTL item checked", checkEvery: 1},
