@@ -130,13 +130,14 @@ func Export(ctx context.Context, o ExportOptions) (ExportReport, error) {
 			pw.abort()
 			return rep, err
 		}
-		if msg, lost := idx.lost[obj.Key]; lost {
-			sel.counts.Unreadable++
-			fmt.Fprintf(o.Warn, "error: %s\n", msg)
-			continue
-		}
 		lost := false
+		stop, stopErr := sel.stopAt(obj.Key)
 		for l, err := range o.Source.ObjectLines(ctx, obj, 0) {
+			if stop > 0 && (err != nil || l.Number >= stop) {
+				sel.unreadable(stopErr)
+				lost = true
+				break
+			}
 			if err != nil {
 				if sel.lineErr(err) {
 					lost = true

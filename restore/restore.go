@@ -361,19 +361,20 @@ func (r *run) read(ctx context.Context) error {
 			r.rep.SkippedObjects++
 			continue
 		}
-		if msg, lost := r.sel.newest.lost[obj.Key]; lost {
-			// Its versions are unknown: it is not read, and not finished.
-			r.sel.counts.Unreadable++
-			fmt.Fprintf(r.o.Warn, "error: %s\n", msg)
-			continue
-		}
 		after := 0
 		if r.cp != nil && r.cp.Object == obj.Key {
 			after = r.cp.Line
 		}
 		r.cur = position{doneN: len(r.doneKeys), object: obj.Key, line: after}
 		lost := false
+		stop, stopErr := r.sel.stopAt(obj.Key)
 		for l, err := range r.o.Source.ObjectLines(ctx, obj, after) {
+			if stop > 0 && (err != nil || l.Number >= stop) {
+				// The index could not read further: later versions are unknown.
+				r.sel.unreadable(stopErr)
+				lost = true
+				break
+			}
 			if err != nil {
 				if r.sel.lineErr(err) {
 					lost = true

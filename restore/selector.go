@@ -127,7 +127,25 @@ func (s *selector) lineErr(err error) (objectLost bool) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
+	s.unreadable(err)
+	return true
+}
+
+// unreadable counts an object that could not be read to its end.
+func (s *selector) unreadable(err error) {
 	s.counts.Unreadable++
 	fmt.Fprintf(s.warn, "error: %v\n", err)
-	return true
+}
+
+// stopAt returns the line number at which the second pass stops reading
+// an object the first pass could not read to its end (0: no stop).
+func (s *selector) stopAt(object string) (int, error) {
+	if s.newest == nil {
+		return 0, nil
+	}
+	lo, ok := s.newest.lost[object]
+	if !ok {
+		return 0, nil
+	}
+	return lo.line, lo.err
 }

@@ -122,7 +122,14 @@ type newestEntry struct {
 type versionIndex struct {
 	keys   map[[16]byte]*newestEntry
 	tables map[string]int    // selected lines per source table
-	lost   map[string]string // object key: why it could not be read
+	lost   map[string]lostAt // objects that could not be read to their end
+}
+
+// lostAt is where the first pass could not read an object further: the
+// line it failed on (lines before it were read), and why.
+type lostAt struct {
+	line int
+	err  error
 }
 
 // indexProgress is told, now and then, how many lines the index read.
@@ -133,9 +140,10 @@ type indexProgress func(lines int)
 // earlier run handled (from a checkpoint): a newest version found there
 // is marked taken, so that an older one read later is not written.
 // Objects that cannot be read to their end are in lost: the second pass
-// leaves them out as unreadable, since their versions are unknown.
+// reads them only up to where the first stopped (the versions after are
+// unknown) and counts them unreadable.
 func buildIndex(ctx context.Context, src *archivefs.Source, f archivefs.Filter, finished func(object string, line int) bool, progress indexProgress) (*versionIndex, error) {
-	x := &versionIndex{keys: map[[16]byte]*newestEntry{}, tables: map[string]int{}, lost: map[string]string{}}
+	x := &versionIndex{keys: map[[16]byte]*newestEntry{}, tables: map[string]int{}, lost: map[string]lostAt{}}
 	lines := 0
 	last := time.Now()
 	for obj, err := range src.Objects(ctx) {
@@ -145,7 +153,11 @@ func buildIndex(ctx context.Context, src *archivefs.Source, f archivefs.Filter, 
 		for l, err := range src.ObjectLines(ctx, obj, 0) {
 			if err != nil {
 				if !errors.Is(err, archivefs.ErrLineTooLong) {
-					x.lost[obj.Key] = err.Error()
+					at := 1
+					if le := (*archivefs.LineError)(nil); errors.As(err, &le) && le.Line > 1 {
+						at = le.Line
+					}
+					x.lost[obj.Key] = lostAt{line: at, err: err}
 				}
 				continue
 			}
