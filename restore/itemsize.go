@@ -36,11 +36,7 @@ func valueSize(av types.AttributeValue) int {
 	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
 		return 1
 	case *types.AttributeValueMemberSS:
-		n := 0
-		for _, s := range v.Value {
-			n += len(s)
-		}
-		return n
+		return sumLen(v.Value)
 	case *types.AttributeValueMemberNS:
 		n := 0
 		for _, s := range v.Value {
@@ -48,11 +44,7 @@ func valueSize(av types.AttributeValue) int {
 		}
 		return n
 	case *types.AttributeValueMemberBS:
-		n := 0
-		for _, b := range v.Value {
-			n += len(b)
-		}
-		return n
+		return sumLen(v.Value)
 	case *types.AttributeValueMemberL:
 		n := 3
 		for _, e := range v.Value {
@@ -67,6 +59,15 @@ func valueSize(av types.AttributeValue) int {
 		return n
 	}
 	return 0
+}
+
+// sumLen adds the lengths of a set's strings or byte slices.
+func sumLen[T ~string | ~[]byte](set []T) int {
+	n := 0
+	for _, e := range set {
+		n += len(e)
+	}
+	return n
 }
 
 // numberSize counts a number's significant digits, two per byte, plus one.

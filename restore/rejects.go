@@ -102,16 +102,10 @@ func (r *rejectsFile) close() error {
 	if r.f == nil {
 		return nil
 	}
-	err := r.w.Flush()
-	if err == nil {
-		err = r.f.Sync()
-	}
-	if cerr := r.f.Close(); err == nil {
-		err = cerr
+	err := r.sync()
+	if cerr := r.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("write rejects file %s: %w", r.path, cerr)
 	}
 	r.f = nil
-	if err != nil {
-		return fmt.Errorf("write rejects file %s: %w", r.path, err)
-	}
-	return nil
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
+	"maps"
 	"math/big"
 	"slices"
 	"strings"
@@ -224,10 +225,5 @@ func (x *versionIndex) take(al *archive.Line) bool {
 
 // sortedTables lists the source tables the index selected lines of.
 func (x *versionIndex) sortedTables() []string {
-	names := make([]string, 0, len(x.tables))
-	for n := range x.tables {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(x.tables))
 }
