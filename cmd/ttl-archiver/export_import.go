@@ -35,12 +35,12 @@ exits 3 and prints no import command.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&from, "from", "f", "", "archive `location`: s3://bucket/prefix, or a local file or directory (required)")
-	f.StringVar(&to, "to", "", "where to write the import files: s3://bucket/prefix or a local directory; must be empty (required)")
+	f.StringVar(&to, "to", "", "where to write the import files (`location`): s3://bucket/prefix or a local directory; must be empty (required)")
 	o.Filter.AddFlags(f)
 	addTypeHintFlag(f, o.Hints)
 	f.StringVar(&o.HashKey, "hash-key", "", "the new table's partition key `attribute` (default: derived from the lines' keys)")
 	f.StringVar(&o.RangeKey, "range-key", "", "the new table's sort key `attribute` (default: derived from the lines' keys)")
-	f.StringVarP(&o.NewTable, "table", "t", "", "name of the table ImportTable creates, for the printed command (default: SOURCE-restored)")
+	f.StringVarP(&o.NewTable, "table", "t", "", "name of the `table` ImportTable creates, for the printed command (default: SOURCE-restored)")
 	f.StringVar(&o.Rejects, "rejects", "", "append the items not exported, with the reasons, to this `file` (default: ttl-archiver-rejects-TIME.jsonl; created only if needed)")
 	return cmd
 }
