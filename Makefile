@@ -69,10 +69,10 @@ demo: ## Run the sample events through the real function into a local Firehose a
 	$(GO) build -o $(BIN)/ttl-archiver ./cmd/ttl-archiver
 	CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $(BIN)/bootstrap ./function
 	rm -rf out/demo
-	$(BIN)/ttl-archiver invoke -v --bootstrap $(BIN)/bootstrap --out out/demo $(DEMO_EVENTS)
+	$(BIN)/ttl-archiver invoke --verbose --bootstrap $(BIN)/bootstrap --out out/demo $(DEMO_EVENTS)
 	@echo
-	@echo "The Orders table's archived items (ttl-archiver cat -table Orders out/demo/buckets/ttl-archive-local):"
-	@$(BIN)/ttl-archiver cat -table Orders out/demo/buckets/ttl-archive-local
+	@echo "The Orders table's archived items (ttl-archiver cat out/demo --source-table Orders):"
+	@$(BIN)/ttl-archiver cat out/demo --source-table Orders
 
 build: ## Build the command-line tool into bin/.
 	$(GO) build -o $(BIN)/ttl-archiver ./cmd/ttl-archiver

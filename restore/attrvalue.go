@@ -319,7 +319,7 @@ type TypeHints map[string]string
 var hintTypes = []string{"SS", "NS", "BS", "B", "S", "N"}
 
 // Set reads "path=TYPE" (TYPE one of SS, NS, BS, B, S, N) and
-// adds it to h. It is the value of the repeatable -type-hint flag.
+// adds it to h. It is the value of the repeatable --type-hint flag.
 func (h TypeHints) Set(s string) error {
 	i := strings.LastIndex(s, "=")
 	if i <= 0 {
@@ -334,6 +334,9 @@ func (h TypeHints) Set(s string) error {
 	}
 	return fmt.Errorf("type hint %q: type %q is not one of %s", s, s[i+1:], strings.Join(hintTypes, ", "))
 }
+
+// Type names the flag's value (pflag.Value).
+func (h TypeHints) Type() string { return "path=TYPE" }
 
 // String lists the hints, sorted (flag.Value).
 func (h TypeHints) String() string {

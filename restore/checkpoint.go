@@ -16,13 +16,18 @@ import (
 // is written (or that was skipped). A restore given the same checkpoint
 // file goes on from there; it removes the file when it completes.
 type Checkpoint struct {
-	Version int       `json:"version"`
-	Source  string    `json:"source"`
-	Table   string    `json:"table"`
-	Done    []string  `json:"done"`             // objects finished, sorted
-	Object  string    `json:"object,omitempty"` // object being read
-	Line    int       `json:"line,omitempty"`   // in Object: lines up to this one are finished
-	Updated time.Time `json:"updated"`
+	Version int      `json:"version"`
+	Source  string   `json:"source"`
+	Table   string   `json:"table"`
+	Done    []string `json:"done"`             // objects finished, sorted
+	Object  string   `json:"object,omitempty"` // object being read
+	Line    int      `json:"line,omitempty"`   // in Object: lines up to this one are finished
+	// Incomplete describes what earlier runs read but could not write
+	// (malformed lines, unconvertible or refused items): the lines are
+	// finished, so a later run would not see them again. While it is not
+	// empty, the checkpoint stays and every run ends incomplete.
+	Incomplete []string  `json:"incomplete,omitempty"`
+	Updated    time.Time `json:"updated"`
 }
 
 const checkpointVersion = 1

@@ -47,7 +47,11 @@ type ExportOptions struct {
 	// NewTable and Region go into the printed import-table command.
 	NewTable, Region string
 	PartBytes        int64
-	Warn             io.Writer
+	// Rejects is the file (appended to) that receives the lines whose
+	// items were not exported (see rejects.go); empty: counted only.
+	Rejects  string
+	Warn     io.Writer
+	Progress func(Progress)
 }
 
 // ExportReport is what an export did.
@@ -58,17 +62,28 @@ type ExportReport struct {
 	// KeysGuessed is set when two key attributes were found and which
 	// is the partition key was guessed from their names.
 	KeysGuessed bool
+	// Rejected counts items over DynamoDB's 400 KB limit, which
+	// ImportTable would refuse; they are in RejectsFile.
+	Rejected    int
+	RejectsFile string
 	// Command is the aws CLI command that imports the parts into a new
-	// table.
+	// table. It is set only when every selected item was exported.
 	Command string
 }
+
+// ErrSeveralTables is returned by Export when the selected lines come
+// from more than one source table and no table was chosen.
+var ErrSeveralTables = errors.New("the archive holds lines of several tables")
 
 // ErrNothingSelected is returned by Export when no line gave an item.
 var ErrNothingSelected = errors.New("no items selected: nothing to import")
 
-// Export rewrites the selected archive lines as DynamoDB's S3 import
-// format DYNAMODB_JSON: one {"Item":{...}} per line, in gzipped objects,
-// which ImportTable loads into a new table without using write capacity.
+// Export rewrites the newest version of each selected item as DynamoDB's
+// S3 import format DYNAMODB_JSON: one {"Item":{...}} per line, in gzipped
+// objects, which ImportTable loads into a new table without using write
+// capacity. Items over 400 KB are not written (ImportTable would refuse
+// them). When a line could not be read or an item not exported, the
+// error wraps ErrIncomplete and no import command is given.
 func Export(ctx context.Context, o ExportOptions) (ExportReport, error) {
 	var rep ExportReport
 	if o.Warn == nil {
@@ -83,9 +98,30 @@ func Export(ctx context.Context, o ExportOptions) (ExportReport, error) {
 	if err := checkEmpty(ctx, o.To, o.S3); err != nil {
 		return rep, err
 	}
+	idx, err := buildIndex(ctx, o.Source, o.Filter, nil, func(lines int) {
+		if o.Progress != nil {
+			o.Progress(Progress{Pass: "index", Lines: lines})
+		}
+	})
+	if err != nil {
+		return rep, err
+	}
+	if tables := idx.sortedTables(); len(tables) > 1 {
+		return rep, fmt.Errorf("%w (%s): a new table holds the items of one: choose it with --source-table", ErrSeveralTables, strings.Join(tables, ", "))
+	}
 	// Keys are known once the first selected line is read; a B hint on a
 	// key attribute applies to its value too.
 	sel := newSelector(o.Filter, newItemDecoder(o.Hints, nil), o.Warn)
+	sel.newest = idx
+	rejects := &rejectsFile{path: o.Rejects}
+	var rejectErr error
+	reject := func(l archivefs.Line, reason string) {
+		if err := rejects.add(l.Data, l.Object, l.Number, reason); err != nil && rejectErr == nil {
+			rejectErr = err
+		}
+	}
+	sel.reject = reject
+	defer func() { _ = rejects.close() }()
 	pw := &partWriter{to: o.To, s3: o.S3, limit: o.PartBytes}
 	var keys []KeyAttr
 	var line []byte
@@ -95,7 +131,13 @@ func Export(ctx context.Context, o ExportOptions) (ExportReport, error) {
 			return rep, err
 		}
 		lost := false
+		stop, stopErr := sel.stopAt(obj.Key)
 		for l, err := range o.Source.ObjectLines(ctx, obj, 0) {
+			if stop > 0 && (err != nil || l.Number >= stop) {
+				sel.unreadable(stopErr)
+				lost = true
+				break
+			}
 			if err != nil {
 				if sel.lineErr(err) {
 					lost = true
@@ -104,6 +146,9 @@ func Export(ctx context.Context, o ExportOptions) (ExportReport, error) {
 				continue
 			}
 			it, al := sel.lineItem(l)
+			if o.Progress != nil && sel.counts.Lines%4096 == 0 {
+				o.Progress(Progress{Pass: "write", Lines: sel.counts.Lines, Items: sel.counts.Items - rep.Rejected})
+			}
 			if it == nil {
 				continue
 			}
@@ -123,6 +168,14 @@ func Export(ctx context.Context, o ExportOptions) (ExportReport, error) {
 				sel.counts.Items--
 				sel.counts.Unconvertible++
 				sel.problem("%s line %d: %v", l.Object, l.Number, err)
+				reject(l, err.Error())
+				continue
+			}
+			if n := itemSize(it); n > MaxItemBytes {
+				rep.Rejected++
+				reason := fmt.Sprintf("the item is %d bytes, over DynamoDB's item size limit of %d: ImportTable would refuse it", n, MaxItemBytes)
+				fmt.Fprintf(o.Warn, "refused: %s line %d: %s\n", l.Object, l.Number, reason)
+				reject(l, reason)
 				continue
 			}
 			line = append(line[:0], `{"Item":`...)
@@ -144,14 +197,43 @@ func Export(ctx context.Context, o ExportOptions) (ExportReport, error) {
 	if err := pw.close(ctx); err != nil {
 		return rep, err
 	}
+	if err := rejects.close(); err != nil {
+		return rep, err
+	}
+	if rejectErr != nil {
+		return rep, rejectErr
+	}
 	rep.Counts, rep.Parts, rep.Keys = sel.counts, pw.parts, keys
+	if rejects.n > 0 {
+		rep.RejectsFile = o.Rejects
+	}
+	if o.Progress != nil {
+		o.Progress(Progress{Pass: "write", Lines: rep.Lines, Items: rep.Items - rep.Rejected})
+	}
+	var why []string
+	if rep.Unreadable > 0 {
+		why = append(why, fmt.Sprintf("%d objects could not be read to their end (see above)", rep.Unreadable))
+	}
+	if rep.Invalid > 0 {
+		why = append(why, fmt.Sprintf("%d lines are not archive lines", rep.Invalid))
+	}
+	if rep.Unconvertible > 0 {
+		why = append(why, fmt.Sprintf("%d items could not be converted", rep.Unconvertible))
+	}
+	if rep.Rejected > 0 {
+		why = append(why, fmt.Sprintf("%d items are over 400 KB", rep.Rejected))
+	}
+	if len(why) > 0 {
+		msg := strings.Join(why, "; ")
+		if rep.RejectsFile != "" {
+			msg += " (the items are in " + rep.RejectsFile + " with the reasons)"
+		}
+		return rep, fmt.Errorf("%w: %s: the export misses them, so no import command is given", ErrIncomplete, msg)
+	}
 	if rep.Items == 0 {
 		return rep, ErrNothingSelected
 	}
 	rep.Command = importCommand(o.To, o.NewTable, o.Region, keys)
-	if rep.Unreadable > 0 {
-		return rep, fmt.Errorf("%d objects could not be read to their end (see above): the export misses their items", rep.Unreadable)
-	}
 	return rep, nil
 }
 

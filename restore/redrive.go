@@ -127,6 +127,9 @@ type RedriveOptions struct {
 	// Out receives one line per on-failure record; Warn the details of
 	// failures.
 	Out, Warn io.Writer
+	// Progress, when not nil, is called after each on-failure record
+	// with the report so far.
+	Progress func(RedriveReport)
 }
 
 // RedriveReport is what a redrive did.
@@ -183,10 +186,13 @@ func Redrive(ctx context.Context, o RedriveOptions) (RedriveReport, error) {
 			fmt.Fprintf(o.Out, "ok %s: %d records, %d TTL deletions archived, %d other records skipped\n",
 				obj.Key, out.Records, out.Archived, out.Skipped)
 		}
+		if o.Progress != nil {
+			o.Progress(rep)
+		}
 	}
 	if rep.Failed > 0 {
-		return rep, fmt.Errorf("%w: %d of %d on-failure records (see above); run redrive again once the cause is fixed: batches archived twice only make duplicates, which restore drops",
-			ErrRedriveIncomplete, rep.Failed, rep.Objects)
+		return rep, fmt.Errorf("%w: %w: %d of %d on-failure records (see above); run redrive again once the cause is fixed: batches archived twice only make duplicates, which restore drops",
+			ErrIncomplete, ErrRedriveIncomplete, rep.Failed, rep.Objects)
 	}
 	return rep, nil
 }

@@ -1,12 +1,14 @@
 package restore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ttl-archiver/ttl-archiver/internal/archivefs"
@@ -40,18 +42,44 @@ type Options struct {
 	Checkpoint         string
 	CheckpointEvery    int
 	CheckpointInterval time.Duration
+	// Rejects is the file (appended to) that receives the lines whose
+	// items were not written: refused by DynamoDB, over 400 KB, or not
+	// convertible (see rejects.go). Empty: they are only counted.
+	Rejects string
 	// Out receives dry-run items; Warn receives notices (lines left out,
-	// throttling); Progress, when not nil, receives a progress line
-	// rewritten in place (for terminals).
-	Out, Warn, Progress io.Writer
-	Backoff             Backoff
+	// throttling).
+	Out, Warn io.Writer
+	// Progress, when not nil, is called about twice a second and at the
+	// end of each pass.
+	Progress func(Progress)
+	Backoff  Backoff
 }
+
+// Progress is how far a run got, for progress bars.
+type Progress struct {
+	Pass  string // "index" (finding each key's newest version) or "write"
+	Lines int    // lines read in this pass
+	Items int    // items selected (write pass)
+	// Written, Existing and Rejected count items by what DynamoDB did.
+	Written, Existing, Rejected int
+}
+
+// ErrIncomplete is wrapped by the error of a run that went through the
+// archive but did not read every line or write every selected item:
+// objects that could not be read, lines that are not archive lines,
+// items that could not be converted or that DynamoDB refused.
+var ErrIncomplete = errors.New("incomplete")
 
 // Report is what a restore did.
 type Report struct {
 	Counts
 	Written  int // items put
 	Existing int // items not put because they exist (NoOverwrite)
+	// Rejected counts items not written because DynamoDB refused them or
+	// they are over 400 KB; they are in RejectsFile with the reason (as
+	// are the Unconvertible lines).
+	Rejected    int
+	RejectsFile string // the rejects file, when a line was written to it
 	// Resumed is set when a checkpoint was read; SkippedObjects is the
 	// number of objects it marked finished.
 	Resumed        bool
@@ -78,7 +106,7 @@ type pendingBatch struct {
 
 type job struct {
 	seq   int
-	items []Item
+	items []entry
 }
 
 type jobResult struct {
@@ -87,10 +115,14 @@ type jobResult struct {
 	err error
 }
 
-// Run restores the selected items of o.Source into o.Table. It returns
-// the report and the first error that stopped it; items it could not
-// restore for reasons of their own (no item, unreadable raw records) are
-// counted in the report and described on o.Warn, and do not stop it.
+// Run restores the newest version of each selected item of o.Source into
+// o.Table. It returns the report and the first error that stopped it.
+// Lines and items it could not restore for reasons of their own (an
+// unreadable object, a malformed line, an item that cannot be converted
+// or that DynamoDB refuses) do not stop it: they are counted, described
+// on o.Warn, the items written to o.Rejects, and the error returned at
+// the end wraps ErrIncomplete. Lines without an item (the stream had no
+// old image) are counted only.
 func Run(ctx context.Context, o Options) (Report, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
@@ -127,7 +159,8 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	case !o.DryRun:
 		return Report{}, errors.New("restore: no DynamoDB client")
 	}
-	r := &run{o: o, keys: keys, sel: newSelector(o.Filter, newItemDecoder(o.Hints, keys), o.Warn)}
+	r := &run{o: o, keys: keys, sel: newSelector(o.Filter, newItemDecoder(o.Hints, keys), o.Warn), rejects: &rejectsFile{path: o.Rejects}}
+	r.sel.reject = func(l archivefs.Line, reason string) { r.reject(l.Data, l.Object, l.Number, reason) }
 	r.w = &writer{client: o.Client, table: o.Table, region: o.Region, keys: keys, noOverwrite: o.NoOverwrite,
 		limit: newLimiter(o.Rate), backoff: o.Backoff, sleep: sleepCtx,
 		warnf: func(f string, a ...any) { fmt.Fprintf(o.Warn, "notice: "+f+"\n", a...) }}
@@ -143,12 +176,14 @@ type run struct {
 	w    *writer
 	rep  Report
 
-	cp       *Checkpoint
-	prevDone map[string]bool
-	doneKeys []string // objects finished in this run, in order
+	rejects   *rejectsFile
+	rejectErr error
+	cp        *Checkpoint
+	prevDone  map[string]bool
+	doneKeys  []string // objects finished in this run, in order
 
 	cur      position
-	buf      []Item
+	buf      []entry
 	bufKeys  map[string]int
 	bufStart position
 	seq      int
@@ -180,6 +215,18 @@ func (r *run) run(ctx context.Context) (Report, error) {
 			fmt.Fprintf(r.o.Warn, "resuming from checkpoint %s: %d objects finished, %s\n", r.o.Checkpoint, len(cp.Done), cpWhere(cp))
 		}
 	}
+	finished := func(object string, line int) bool {
+		return r.prevDone[object] || r.cp != nil && r.cp.Object == object && line <= r.cp.Line
+	}
+	idx, err := buildIndex(ctx, r.o.Source, r.o.Filter, finished, func(lines int) {
+		if r.o.Progress != nil {
+			r.o.Progress(Progress{Pass: "index", Lines: lines})
+		}
+	})
+	if err != nil {
+		return r.rep, err
+	}
+	r.sel.newest = idx
 	r.savedAt = time.Now()
 	r.bufKeys = map[string]int{}
 
@@ -208,31 +255,93 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	}
 	r.progress(true)
 
-	err := r.firstErr
+	err = r.firstErr
 	if err == nil {
 		err = readErr
 	}
 	if err == nil {
 		err = ctx.Err()
 	}
-	complete := err == nil && r.rep.Unreadable == 0
+	if err == nil {
+		err = r.rejectErr
+	}
+	if cerr := r.rejects.close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	r.rep.Counts = r.sel.counts
+	if r.rejects.n > 0 {
+		r.rep.RejectsFile = r.o.Rejects
+	}
+	// Problems of lines that are finished stay: running again does not
+	// read them again. The checkpoint carries them to later runs.
+	var lasting []string
+	if r.cp != nil {
+		lasting = r.cp.Incomplete
+	}
+	if p := r.leftOut(); p != "" {
+		lasting = append(lasting, p)
+	}
+	complete := err == nil && r.rep.Unreadable == 0 && len(lasting) == 0
 	if r.cp != nil {
 		if complete {
 			if rmErr := os.Remove(r.o.Checkpoint); rmErr == nil || errors.Is(rmErr, os.ErrNotExist) {
 				r.rep.CheckpointRemoved = true
 			}
-		} else if saveErr := r.save(); saveErr != nil {
-			err = errors.Join(err, saveErr)
+		} else {
+			r.cp.Incomplete = lasting
+			if saveErr := r.save(); saveErr != nil {
+				err = errors.Join(err, saveErr)
+			}
 		}
 	}
-	if err == nil && r.rep.Unreadable > 0 {
-		err = fmt.Errorf("%d objects could not be read to their end (see above)", r.rep.Unreadable)
-		if r.cp != nil {
-			err = fmt.Errorf("%w: run again with -checkpoint %s to retry them", err, r.o.Checkpoint)
+	if err == nil && !complete {
+		var why []string
+		if r.rep.Unreadable > 0 {
+			u := fmt.Sprintf("%d objects could not be read to their end (see above)", r.rep.Unreadable)
+			if r.cp != nil {
+				u += fmt.Sprintf("; run again with --checkpoint %s to retry them", r.o.Checkpoint)
+			}
+			why = append(why, u)
 		}
+		why = append(why, lasting...)
+		err = fmt.Errorf("%w: %s", ErrIncomplete, strings.Join(why, "; "))
 	}
-	r.rep.Counts = r.sel.counts
 	return r.rep, err
+}
+
+// leftOut describes the lines and items of this run that were read but
+// not written, or "" when there are none.
+func (r *run) leftOut() string {
+	var parts []string
+	c := r.sel.counts
+	if c.Invalid > 0 {
+		parts = append(parts, fmt.Sprintf("%d lines are not archive lines", c.Invalid))
+	}
+	if c.Unconvertible > 0 {
+		parts = append(parts, fmt.Sprintf("%d items could not be converted", c.Unconvertible))
+	}
+	if r.rep.Rejected > 0 {
+		verb := "were refused"
+		if r.o.DryRun {
+			verb = "would be refused"
+		}
+		parts = append(parts, fmt.Sprintf("%d items %s", r.rep.Rejected, verb))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	s := strings.Join(parts, ", ")
+	if r.rejects.n > 0 {
+		s += fmt.Sprintf(" (the items are in %s with the reasons)", r.o.Rejects)
+	}
+	return s
+}
+
+// reject writes a line whose item is not written to the rejects file.
+func (r *run) reject(data []byte, object string, line int, reason string) {
+	if err := r.rejects.add(data, object, line, reason); err != nil && r.rejectErr == nil {
+		r.rejectErr = err
+	}
 }
 
 func cpWhere(cp *Checkpoint) string {
@@ -258,7 +367,14 @@ func (r *run) read(ctx context.Context) error {
 		}
 		r.cur = position{doneN: len(r.doneKeys), object: obj.Key, line: after}
 		lost := false
+		stop, stopErr := r.sel.stopAt(obj.Key)
 		for l, err := range r.o.Source.ObjectLines(ctx, obj, after) {
+			if stop > 0 && (err != nil || l.Number >= stop) {
+				// The index could not read further: later versions are unknown.
+				r.sel.unreadable(stopErr)
+				lost = true
+				break
+			}
 			if err != nil {
 				if r.sel.lineErr(err) {
 					lost = true
@@ -305,6 +421,13 @@ func (r *run) line(ctx context.Context, l archivefs.Line) error {
 			return fmt.Errorf("%s line %d: %w", l.Object, l.Number, err)
 		}
 	}
+	if n := itemSize(it); n > MaxItemBytes {
+		r.rep.Rejected++
+		reason := fmt.Sprintf("the item is %d bytes, over DynamoDB's item size limit of %d", n, MaxItemBytes)
+		fmt.Fprintf(r.o.Warn, "refused: %s line %d: %s\n", l.Object, l.Number, reason)
+		r.reject(l.Data, l.Object, l.Number, reason)
+		return nil
+	}
 	if r.o.DryRun {
 		b := AppendTypedJSON(nil, it)
 		_, err := r.o.Out.Write(append(b, '\n'))
@@ -315,13 +438,14 @@ func (r *run) line(ctx context.Context, l archivefs.Line) error {
 	}
 	// One BatchWriteItem call cannot put the same key twice: the item
 	// read last replaces the earlier one.
+	e := entry{item: it, data: bytes.Clone(l.Data), object: l.Object, line: l.Number}
 	k := keyString(it, r.keys)
 	if i, dup := r.bufKeys[k]; dup && k != "" {
-		r.buf[i] = it
+		r.buf[i] = e
 		return nil
 	}
 	r.bufKeys[k] = len(r.buf)
-	r.buf = append(r.buf, it)
+	r.buf = append(r.buf, e)
 	if len(r.buf) == MaxBatchItems {
 		r.flush(ctx)
 	}
@@ -378,6 +502,11 @@ func (r *run) handle(res jobResult) {
 	r.inflight--
 	r.rep.Written += res.res.written
 	r.rep.Existing += res.res.existing
+	for _, rj := range res.res.rejected {
+		r.rep.Rejected++
+		fmt.Fprintf(r.o.Warn, "refused: %s line %d: %s\n", rj.object, rj.line, rj.reason)
+		r.reject(rj.data, rj.object, rj.line, rj.reason)
+	}
 	if res.err != nil {
 		if r.firstErr == nil && !errors.Is(res.err, context.Canceled) {
 			r.firstErr = res.err
@@ -392,7 +521,7 @@ func (r *run) handle(res jobResult) {
 	for len(r.pending) > 0 && r.pending[0].done {
 		r.pending = r.pending[1:]
 	}
-	if r.cp != nil && (r.rep.Written+r.rep.Existing-r.writtenSaved >= r.o.CheckpointEvery || time.Since(r.savedAt) >= r.o.CheckpointInterval) {
+	if r.cp != nil && (r.rep.Written+r.rep.Existing+r.rep.Rejected-r.writtenSaved >= r.o.CheckpointEvery || time.Since(r.savedAt) >= r.o.CheckpointInterval) {
 		if err := r.save(); err != nil && r.firstErr == nil {
 			r.firstErr = err
 		}
@@ -420,26 +549,22 @@ func (r *run) save() error {
 	done = append(done, r.doneKeys[:p.doneN]...)
 	slices.Sort(done)
 	r.cp.Done, r.cp.Object, r.cp.Line = done, p.object, p.line
-	r.savedAt, r.writtenSaved = time.Now(), r.rep.Written+r.rep.Existing
+	r.savedAt, r.writtenSaved = time.Now(), r.rep.Written+r.rep.Existing+r.rep.Rejected
+	// The rejected lines before the position must be on disk first.
+	if err := r.rejects.sync(); err != nil {
+		return err
+	}
 	return r.cp.save(r.o.Checkpoint)
 }
 
-// progress rewrites the progress line, at most twice a second.
+// progress reports how far the run got, at most twice a second.
 func (r *run) progress(final bool) {
 	if r.o.Progress == nil || !final && time.Since(r.progressAt) < 500*time.Millisecond {
 		return
 	}
 	r.progressAt = time.Now()
-	secs := time.Since(r.started).Seconds()
-	rate := 0.0
-	if secs > 0 {
-		rate = float64(r.rep.Written+r.rep.Existing) / secs
-	}
-	fmt.Fprintf(r.o.Progress, "\r%d objects, %d lines read, %d items written, %d existing, %.0f items/s ",
-		r.sel.counts.Objects, r.sel.counts.Lines, r.rep.Written, r.rep.Existing, rate)
-	if final {
-		fmt.Fprintln(r.o.Progress)
-	}
+	r.o.Progress(Progress{Pass: "write", Lines: r.sel.counts.Lines, Items: r.sel.counts.Items,
+		Written: r.rep.Written, Existing: r.rep.Existing, Rejected: r.rep.Rejected})
 }
 
 // WriteSummary writes what the restore did, for people.
@@ -452,20 +577,30 @@ func (rep Report) WriteSummary(w io.Writer, dryRun bool) {
 		fmt.Fprintf(w, " (%d converted from raw stream records)", rep.FromRaw)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "left out: %d by the filter, %d duplicates, %d without an item, %d unconvertible, %d invalid lines\n",
-		rep.Filtered, rep.Duplicates, rep.NoItem, rep.Unconvertible, rep.Invalid)
+	fmt.Fprintf(w, "left out: %d by the filter, %d duplicates, %d older versions of a key, %d without an item, %d unconvertible, %d invalid lines\n",
+		rep.Filtered, rep.Duplicates, rep.Superseded, rep.NoItem, rep.Unconvertible, rep.Invalid)
 	if rep.Unreadable > 0 {
 		fmt.Fprintf(w, "objects that could not be read: %d\n", rep.Unreadable)
 	}
 	if dryRun {
-		fmt.Fprintf(w, "dry run: %d items would be written\n", rep.Items)
+		fmt.Fprintf(w, "dry run: %d items would be written", rep.Items-rep.Rejected)
+		if rep.Rejected > 0 {
+			fmt.Fprintf(w, "; %d items would be refused", rep.Rejected)
+		}
+		fmt.Fprintln(w)
 		return
 	}
 	fmt.Fprintf(w, "written: %d items", rep.Written)
 	if rep.Existing > 0 {
 		fmt.Fprintf(w, "; %d items already existed and were left as they are", rep.Existing)
 	}
+	if rep.Rejected > 0 {
+		fmt.Fprintf(w, "; %d items refused", rep.Rejected)
+	}
 	fmt.Fprintln(w)
+	if rep.RejectsFile != "" {
+		fmt.Fprintf(w, "items not written, with the reasons: %s (restore it with --from once the cause is fixed)\n", rep.RejectsFile)
+	}
 	if rep.CheckpointRemoved {
 		fmt.Fprintln(w, "the restore is complete: checkpoint removed")
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,8 +162,9 @@ func TestFilterDedupAndRaw(t *testing.T) {
 			table := newTable(t, db)
 			var warn bytes.Buffer
 			rep, err := Run(context.Background(), Options{Source: source(t, data, "dir", true, 100), Filter: tt.filter, Table: table, Client: db, Warn: &warn})
-			if err != nil {
-				t.Fatalf("Run: %v", err)
+			// The line that is not JSON makes the run incomplete.
+			if !errors.Is(err, ErrIncomplete) {
+				t.Fatalf("Run: got error %v, want ErrIncomplete", err)
 			}
 			if rep.Counts != tt.want {
 				t.Errorf("Run counts:\ngot  %+v\nwant %+v\nwarnings:\n%s", rep.Counts, tt.want, warn.String())
@@ -189,13 +191,14 @@ func TestNoOverwrite(t *testing.T) {
 	changed := []Item{{"pk": items[2]["pk"], "sk": items[2]["sk"], "v": &types.AttributeValueMemberS{Value: "newer"}},
 		{"pk": items[7]["pk"], "sk": items[7]["sk"], "v": &types.AttributeValueMemberS{Value: "newer"}}}
 	putItems(t, db, table, changed)
-	var progress bytes.Buffer
-	rep, err := Run(context.Background(), Options{Source: source(t, data, "dir", true, 100), Table: table, Client: db, NoOverwrite: true, Progress: &progress})
+	var last Progress
+	rep, err := Run(context.Background(), Options{Source: source(t, data, "dir", true, 100), Table: table, Client: db, NoOverwrite: true,
+		Progress: func(p Progress) { last = p }})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if p := progress.String(); !strings.HasPrefix(p, "\r") || !strings.Contains(p, "28 items written, 2 existing") {
-		t.Errorf("progress line: got %q, want a \\r line with the final counts", p)
+	if want := (Progress{Pass: "write", Lines: 30, Items: 30, Written: 28, Existing: 2}); last != want {
+		t.Errorf("last progress: got %+v, want %+v", last, want)
 	}
 	if rep.Written != 28 || rep.Existing != 2 {
 		t.Errorf("Run: written %d, existing %d; want 28, 2", rep.Written, rep.Existing)
@@ -420,3 +423,72 @@ func TestTypeHintErrors(t *testing.T) {
 }
 
 var _ = archive.FormatDynamoDBJSONName
+
+// TestIncompleteStaysIncomplete: a run that left lines out keeps its
+// checkpoint, and running it again (which does not read those lines
+// again) still ends incomplete instead of removing the checkpoint.
+func TestIncompleteStaysIncomplete(t *testing.T) {
+	db := dynamo(t)
+	items := genItems(20)
+	var data []byte
+	for i, it := range items {
+		data = append(data, line(t, it, "dynamodb-json", i)...)
+	}
+	data = append(data, "not an archive line\n"...)
+	src := source(t, data, "dir", true, 100)
+	table := newTable(t, db)
+	cp := filepath.Join(t.TempDir(), "restore.checkpoint")
+	for run := 1; run <= 2; run++ {
+		rep, err := Run(context.Background(), Options{Source: src, Table: table, Client: db, Checkpoint: cp})
+		if !errors.Is(err, ErrIncomplete) || !strings.Contains(err.Error(), "1 lines are not archive lines") {
+			t.Errorf("run %d: got error %v, want ErrIncomplete naming the malformed line", run, err)
+		}
+		if _, serr := os.Stat(cp); serr != nil || rep.CheckpointRemoved {
+			t.Errorf("run %d: checkpoint: %v (removed %v), want it kept", run, serr, rep.CheckpointRemoved)
+		}
+	}
+	if got := len(scan(t, db, table)); got != len(items) {
+		t.Errorf("items in the table: got %d, want %d", got, len(items))
+	}
+}
+
+// TestResumeKeepsNewest: the newer versions are in the first object and
+// the older ones in the second. A run interrupted after the first
+// object, then resumed from its checkpoint, must not write the older
+// versions over the newer ones.
+func TestResumeKeepsNewest(t *testing.T) {
+	db := dynamo(t)
+	var data []byte
+	for _, v := range []struct{ val, at string }{{"new", "2025-11-24T10:00:00Z"}, {"old", "2025-11-23T10:00:00Z"}} {
+		for i := range 25 {
+			data = fmt.Appendf(data, `{"table":"Orders","event_id":"%s%d","sequence_number":"%d","deleted_at":%q,"keys":{"pk":"k%02d"},"item":{"pk":"k%02d","v":%q}}`+"\n",
+				v.val, i, i+1, v.at, i, i, v.val)
+		}
+	}
+	src := source(t, data, "dir", false, 25)
+	table := newTable(t, db, [2]string{"pk", "S"})
+	cp := filepath.Join(t.TempDir(), "restore.checkpoint")
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &countingDB{DynamoDBAPI: db, writes: map[string]int{}, cancelAfter: 25, cancel: cancel}
+	_, err := Run(ctx, Options{Source: src, Table: table, Client: c, Concurrency: 1, Checkpoint: cp, CheckpointEvery: 1})
+	cancel()
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted Run: got %v, want context.Canceled", err)
+	}
+	rep, err := Run(context.Background(), Options{Source: src, Table: table, Client: db, Concurrency: 1, Checkpoint: cp})
+	if err != nil {
+		t.Fatalf("resumed Run: %v", err)
+	}
+	if !rep.Resumed || rep.Written != 0 {
+		t.Errorf("resumed Run: Resumed %v, Written %d; want true and 0 (the older versions left out)", rep.Resumed, rep.Written)
+	}
+	got := scan(t, db, table)
+	if len(got) != 25 {
+		t.Errorf("items after the resumed restore: got %d, want 25", len(got))
+	}
+	for k, v := range got {
+		if !strings.Contains(v, `"new"`) {
+			t.Errorf("item %s after the resumed restore: got %s, want the newer version", k, v)
+		}
+	}
+}

@@ -12,14 +12,15 @@ import (
 )
 
 // Counts are what reading the archive found. Every line is counted in
-// exactly one of Invalid, Filtered, Duplicates, NoItem, Unconvertible or
-// Items.
+// exactly one of Invalid, Filtered, Duplicates, Superseded, NoItem,
+// Unconvertible or Items.
 type Counts struct {
 	Objects       int // objects read to their end
 	Lines         int // non-empty lines read
 	Invalid       int // lines that are not archive lines (not JSON, too long)
 	Filtered      int // archive lines the filter left out
 	Duplicates    int // lines whose event_id was already read (Firehose delivers at least once)
+	Superseded    int // lines holding an older version of a key than another line (see version.go)
 	NoItem        int // lines without an item (the stream had no old image)
 	Unconvertible int // lines whose item could not be read (a damaged raw record, a bad type hint)
 	Items         int // items selected for writing
@@ -39,6 +40,11 @@ type selector struct {
 	counts  Counts
 	warn    io.Writer
 	nProb   int
+	// newest, when set, selects only the newest version of each key.
+	newest *versionIndex
+	// reject, when set, is given each line whose item cannot be
+	// converted, with the reason.
+	reject func(l archivefs.Line, reason string)
 }
 
 func newSelector(f archivefs.Filter, d *itemDecoder, warn io.Writer) *selector {
@@ -83,6 +89,10 @@ func (s *selector) lineItem(l archivefs.Line) (Item, *archive.Line) {
 		}
 		s.seen[id] = struct{}{}
 	}
+	if s.newest != nil && !s.newest.take(&al) {
+		s.counts.Superseded++
+		return nil, nil
+	}
 	it, fromRaw, err := s.decoder.item(al)
 	switch {
 	case errors.Is(err, ErrNoItem):
@@ -92,6 +102,9 @@ func (s *selector) lineItem(l archivefs.Line) (Item, *archive.Line) {
 	case err != nil:
 		s.counts.Unconvertible++
 		s.problem("%s line %d (event %s): %v", l.Object, l.Number, al.EventID, err)
+		if s.reject != nil {
+			s.reject(l, "the item cannot be converted: "+err.Error())
+		}
 		return nil, nil
 	}
 	s.counts.Items++
@@ -114,7 +127,25 @@ func (s *selector) lineErr(err error) (objectLost bool) {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
+	s.unreadable(err)
+	return true
+}
+
+// unreadable counts an object that could not be read to its end.
+func (s *selector) unreadable(err error) {
 	s.counts.Unreadable++
 	fmt.Fprintf(s.warn, "error: %v\n", err)
-	return true
+}
+
+// stopAt returns the line number at which the second pass stops reading
+// an object the first pass could not read to its end (0: no stop).
+func (s *selector) stopAt(object string) (int, error) {
+	if s.newest == nil {
+		return 0, nil
+	}
+	lo, ok := s.newest.lost[object]
+	if !ok {
+		return 0, nil
+	}
+	return lo.line, lo.err
 }

@@ -69,23 +69,42 @@ func (w *writer) throttled(format string, args ...any) {
 	w.warnf(format, args...)
 }
 
-// batchResult is what writing one batch did.
-type batchResult struct {
-	written  int // items put
-	existing int // items skipped because they exist (no-overwrite)
+// entry is one item to write and the archive line it came from, so that
+// a refused item can be written to the rejects file as its line.
+type entry struct {
+	item   Item
+	data   []byte // the archive line (a copy)
+	object string
+	line   int
 }
 
-// write puts the items (at most MaxBatchItems, keys distinct).
-func (w *writer) write(ctx context.Context, items []Item) (batchResult, error) {
+// rejected is an item DynamoDB refused, with DynamoDB's reason.
+type rejected struct {
+	entry
+	reason string
+}
+
+// batchResult is what writing one batch did.
+type batchResult struct {
+	written  int        // items put
+	existing int        // items skipped because they exist (no-overwrite)
+	rejected []rejected // items DynamoDB refused (each put alone)
+}
+
+// write puts the entries' items (at most MaxBatchItems, keys distinct).
+// When DynamoDB refuses the batch for what an item holds (a
+// ValidationException, such as an item over 400 KB), the items are put
+// one by one, so that the refused ones are named and the others written.
+func (w *writer) write(ctx context.Context, items []entry) (batchResult, error) {
 	if err := w.limit.take(ctx, len(items)); err != nil {
 		return batchResult{}, err
 	}
 	if w.noOverwrite {
-		return w.putEach(ctx, items)
+		return w.putEach(ctx, items, true)
 	}
 	reqs := make([]types.WriteRequest, len(items))
-	for i, it := range items {
-		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
+	for i, e := range items {
+		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: e.item}}
 	}
 	stalled := 0
 	for retry := 0; len(reqs) > 0; {
@@ -98,6 +117,11 @@ func (w *writer) write(ctx context.Context, items []Item) (batchResult, error) {
 			RequestItems: map[string][]types.WriteRequest{w.table: reqs},
 		})
 		if err != nil {
+			if isItemError(err) {
+				res, perr := w.putEach(ctx, w.entriesOf(items, reqs), false)
+				res.written += len(items) - len(reqs)
+				return res, perr
+			}
 			if !isThrottle(err) {
 				return batchResult{written: len(items) - len(reqs)}, describeError(err, "dynamodb:BatchWriteItem", w.table, w.region)
 			}
@@ -106,7 +130,7 @@ func (w *writer) write(ctx context.Context, items []Item) (batchResult, error) {
 			if stalled >= w.backoff.Attempts {
 				return batchResult{written: len(items) - len(reqs)}, fmt.Errorf("%w: %d calls in a row to table %s: %v", ErrThrottled, stalled, w.table, err)
 			}
-			w.throttled("DynamoDB is throttling writes to table %s: slowing down (add capacity, or cap the rate with -rate)", w.table)
+			w.throttled("DynamoDB is throttling writes to table %s: slowing down (add capacity, or cap the rate with --rate)", w.table)
 			continue
 		}
 		left := out.UnprocessedItems[w.table]
@@ -128,27 +152,66 @@ func (w *writer) write(ctx context.Context, items []Item) (batchResult, error) {
 	return batchResult{written: len(items)}, nil
 }
 
-// putEach puts the items one by one on the condition that no item with
-// the same key exists: BatchWriteItem takes no conditions.
-func (w *writer) putEach(ctx context.Context, items []Item) (batchResult, error) {
-	names := make(map[string]string, len(w.keys))
-	cond := ""
-	for i, k := range w.keys {
-		ph := fmt.Sprintf("#k%d", i)
-		names[ph] = k.Name
-		if i > 0 {
-			cond += " AND "
+// entriesOf returns the entries whose items reqs hold, matched by key
+// (UnprocessedItems are new values, not the requests sent).
+func (w *writer) entriesOf(items []entry, reqs []types.WriteRequest) []entry {
+	if len(reqs) == len(items) {
+		return items
+	}
+	byKey := make(map[string]entry, len(items))
+	for _, e := range items {
+		byKey[keyString(e.item, w.keys)] = e
+	}
+	out := make([]entry, 0, len(reqs))
+	for _, r := range reqs {
+		if r.PutRequest != nil {
+			out = append(out, byKey[keyString(r.PutRequest.Item, w.keys)])
 		}
-		cond += "attribute_not_exists(" + ph + ")"
+	}
+	return out
+}
+
+// isItemError reports errors about what one item holds, which putting
+// the other items does not share: DynamoDB refuses the item, not the call.
+func isItemError(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "ValidationException", "ItemCollectionSizeLimitExceededException":
+		return true
+	}
+	return false
+}
+
+// putEach puts the items one by one; with ifAbsent, on the condition that
+// no item with the same key exists (BatchWriteItem takes no conditions).
+// An item DynamoDB refuses is returned in rejected and the others go on.
+func (w *writer) putEach(ctx context.Context, items []entry, ifAbsent bool) (batchResult, error) {
+	var cond *string
+	var names map[string]string
+	if ifAbsent {
+		names = make(map[string]string, len(w.keys))
+		c := ""
+		for i, k := range w.keys {
+			ph := fmt.Sprintf("#k%d", i)
+			names[ph] = k.Name
+			if i > 0 {
+				c += " AND "
+			}
+			c += "attribute_not_exists(" + ph + ")"
+		}
+		cond = aws.String(c)
 	}
 	var res batchResult
-	for _, it := range items {
+	for _, e := range items {
 		stalled := 0
 		for {
 			_, err := w.client.PutItem(ctx, &dynamodb.PutItemInput{
 				TableName:                aws.String(w.table),
-				Item:                     it,
-				ConditionExpression:      aws.String(cond),
+				Item:                     e.item,
+				ConditionExpression:      cond,
 				ExpressionAttributeNames: names,
 			})
 			if err == nil {
@@ -161,6 +224,14 @@ func (w *writer) putEach(ctx context.Context, items []Item) (batchResult, error)
 				res.existing++
 				break
 			}
+			if isItemError(err) {
+				msg := err.Error()
+				if errors.As(err, &ae) {
+					msg = ae.ErrorCode() + ": " + ae.ErrorMessage()
+				}
+				res.rejected = append(res.rejected, rejected{entry: e, reason: "DynamoDB refused the item: " + msg})
+				break
+			}
 			if !isThrottle(err) {
 				return res, describeError(err, "dynamodb:PutItem", w.table, w.region)
 			}
@@ -168,7 +239,7 @@ func (w *writer) putEach(ctx context.Context, items []Item) (batchResult, error)
 			if stalled >= w.backoff.Attempts {
 				return res, fmt.Errorf("%w: %d calls in a row to table %s: %v", ErrThrottled, stalled, w.table, err)
 			}
-			w.throttled("DynamoDB is throttling writes to table %s: slowing down (add capacity, or cap the rate with -rate)", w.table)
+			w.throttled("DynamoDB is throttling writes to table %s: slowing down (add capacity, or cap the rate with --rate)", w.table)
 			if err := w.sleep(ctx, w.backoff.delay(stalled)); err != nil {
 				return res, err
 			}

@@ -1,61 +1,73 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ttl-archiver/ttl-archiver/internal/archivefs"
 	"github.com/ttl-archiver/ttl-archiver/restore"
 )
 
-func init() {
-	register(command{
-		name:    "export-import",
-		summary: "rewrite archived items as DynamoDB's S3 import format, for a new table",
-		run:     runExportImport,
-	})
+func newExportImportCmd() *cobra.Command {
+	var o restore.ExportOptions
+	var from, to string
+	o.Hints = restore.TypeHints{}
+	cmd := &cobra.Command{
+		Use:   "export-import --from s3://bucket/prefix|PATH --to s3://bucket/prefix|DIR [flags]",
+		Short: "Rewrite archived items as DynamoDB's S3 import format, for a new table",
+		Long: `Rewrites the newest archived version of each selected key into DynamoDB's
+S3 import format (DYNAMODB_JSON: one {"Item":{...}} per line, gzipped),
+then prints the "aws dynamodb import-table" command that creates a new
+table from them without using any write capacity.
+
+A new table holds one source table's items: when the archive holds
+several, choose one with --source-table. Items over DynamoDB's 400 KB
+limit (which ImportTable refuses) and items that cannot be converted are
+not written: they go with the reason into the rejects file, the command
+exits 3 and prints no import command.`,
+		Example: `  ttl-archiver export-import --from s3://my-archive/archive/ --source-table Orders --to s3://my-import/orders/ --table Orders-restored`,
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runExportImport(cmd, o, from, to)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&from, "from", "f", "", "archive `location`: s3://bucket/prefix, or a local file or directory (required)")
+	f.StringVar(&to, "to", "", "where to write the import files (`location`): s3://bucket/prefix or a local directory; must be empty (required)")
+	o.Filter.AddFlags(f)
+	addTypeHintFlag(f, o.Hints)
+	f.StringVar(&o.HashKey, "hash-key", "", "the new table's partition key `attribute` (default: derived from the lines' keys)")
+	f.StringVar(&o.RangeKey, "range-key", "", "the new table's sort key `attribute` (default: derived from the lines' keys)")
+	f.StringVarP(&o.NewTable, "table", "t", "", "name of the `table` ImportTable creates, for the printed command (default: SOURCE-restored)")
+	f.StringVar(&o.Rejects, "rejects", "", "append the items not exported, with the reasons, to this `file` (default: ttl-archiver-rejects-TIME.jsonl; created only if needed)")
+	return cmd
 }
 
-func runExportImport(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "export-import")
-	var o restore.ExportOptions
-	from := fs.String("from", "", "archive `location`: s3://bucket/prefix, or a local file or directory (required)")
-	to := fs.String("to", "", "where to write the import files: s3://bucket/prefix or a local directory; must be empty (required)")
-	o.Filter.AddFlags(fs, "source-table")
-	o.Hints = restore.TypeHints{}
-	fs.Var(o.Hints, "type-hint", "write an attribute of json-format archives as this type: `path=TYPE`, TYPE one of SS, NS, BS, B, S, N (repeatable)")
-	fs.StringVar(&o.HashKey, "hash-key", "", "the new table's partition key `attribute` (default: derived from the lines' keys)")
-	fs.StringVar(&o.RangeKey, "range-key", "", "the new table's sort key `attribute` (default: derived from the lines' keys)")
-	fs.StringVar(&o.NewTable, "new-table", "", "name of the table ImportTable creates, for the printed command (default: SOURCE-restored)")
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, `usage: ttl-archiver export-import -from s3://bucket/prefix|PATH -to s3://bucket/prefix|DIR [flags]
-
-Rewrites the selected archive lines into DynamoDB's S3 import format
-(DYNAMODB_JSON: one {"Item":{...}} per line, gzipped), then prints the
-"aws dynamodb import-table" command that creates a new table from them
-without using any write capacity.
-
-`)
-		fs.PrintDefaults()
+func runExportImport(cmd *cobra.Command, o restore.ExportOptions, from, to string) error {
+	ctx, e := cmd.Context(), envOf(cmd)
+	if from == "" || to == "" {
+		return usageErr("--from and --to are required")
 	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	if err := o.Filter.Check(); err != nil {
+		return usageErr("%v", err)
 	}
-	if *from == "" || *to == "" {
-		return fmt.Errorf("%w: -from and -to are required", errUsage)
-	}
-	loc, err := archivefs.ParseLocation(*from)
+	loc, err := archivefs.ParseLocation(from)
 	if err != nil {
-		return fmt.Errorf("%w: -from: %v", errUsage, err)
+		return usageErr("--from: %v", err)
 	}
-	if o.To, err = archivefs.ParseLocation(*to); err != nil {
-		return fmt.Errorf("%w: -to: %v", errUsage, err)
+	if o.To, err = archivefs.ParseLocation(to); err != nil {
+		return usageErr("--to: %v", err)
 	}
 	if o.NewTable == "" {
 		o.NewTable = "restored"
 		if o.Filter.Table != "" {
 			o.NewTable = o.Filter.Table + "-restored"
 		}
+	}
+	if o.Rejects == "" {
+		o.Rejects = defaultRejects(e, "")
 	}
 	var s3c = archivefs.S3API(nil)
 	if loc.IsS3() || o.To.IsS3() {
@@ -72,15 +84,30 @@ without using any write capacity.
 		return err
 	}
 	o.Warn = e.stderr
+	m := newMeter(e, "lines")
+	o.Progress = func(p restore.Progress) {
+		if p.Pass == "index" {
+			m.set(p.Lines, "finding the newest versions")
+			return
+		}
+		m.set(p.Lines, fmt.Sprintf("%d items exported", p.Items))
+	}
 	rep, err := restore.Export(ctx, o)
-	fmt.Fprintf(e.stdout, "read %d objects, %d lines: %d items exported; left out: %d by the filter, %d duplicates, %d without an item, %d unconvertible, %d invalid lines\n",
-		rep.Objects, rep.Lines, rep.Items, rep.Filtered, rep.Duplicates, rep.NoItem, rep.Unconvertible, rep.Invalid)
+	m.finish()
+	if errors.Is(err, restore.ErrSeveralTables) {
+		return usageErr("%v", err)
+	}
+	fmt.Fprintf(e.stdout, "read %d objects, %d lines: %d items exported; left out: %d by the filter, %d duplicates, %d older versions of a key, %d without an item, %d unconvertible, %d over 400 KB, %d invalid lines\n",
+		rep.Objects, rep.Lines, rep.Items-rep.Rejected, rep.Filtered, rep.Duplicates, rep.Superseded, rep.NoItem, rep.Unconvertible, rep.Rejected, rep.Invalid)
 	for _, p := range rep.Parts {
 		fmt.Fprintf(e.stdout, "wrote %s\n", p)
 	}
+	if rep.RejectsFile != "" {
+		fmt.Fprintf(e.stdout, "items not exported, with the reasons: %s\n", rep.RejectsFile)
+	}
 	if rep.Command != "" {
 		if rep.KeysGuessed {
-			fmt.Fprintf(e.stderr, "warning: the keys have two attributes and which is the partition key was guessed (%s HASH, %s RANGE): check, or pass -hash-key and -range-key\n",
+			fmt.Fprintf(e.stderr, "warning: the keys have two attributes and which is the partition key was guessed (%s HASH, %s RANGE): check, or pass --hash-key and --range-key\n",
 				rep.Keys[0].Name, rep.Keys[1].Name)
 		}
 		fmt.Fprintf(e.stdout, "\nCreate the table %s from them (no write capacity used):\n\n%s", o.NewTable, rep.Command)

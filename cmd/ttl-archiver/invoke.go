@@ -4,39 +4,23 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/spf13/cobra"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
 	"github.com/ttl-archiver/ttl-archiver/internal/firehoselocal"
 	"github.com/ttl-archiver/ttl-archiver/internal/local"
+	"github.com/ttl-archiver/ttl-archiver/restore"
 )
 
-func init() {
-	register(command{
-		name:    "invoke",
-		summary: "run the archiver on stream event files (or stdin), into a local Firehose and S3",
-		run:     runInvoke,
-	})
-}
-
-// stringList is a repeatable flag.
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
 type invokeFlags struct {
-	events    stringList
+	events    []string
 	stream    string
 	out       string
 	bootstrap string
@@ -49,47 +33,50 @@ type invokeFlags struct {
 	quiet     bool
 }
 
-func runInvoke(ctx context.Context, e *env, args []string) error {
+func newInvokeCmd() *cobra.Command {
 	var f invokeFlags
-	fs := newFlagSet(e, "invoke")
-	fs.Var(&f.events, "event", "stream event `file` (repeatable; - for stdin); files after the flags count too")
-	fs.StringVar(&f.stream, "stream", "", "send to this real Firehose `stream` with your AWS credentials and region, instead of the local one")
-	fs.StringVar(&f.out, "out", filepath.Join("out", "s3"), "`dir`ectory of the local S3 API: objects land in DIR/buckets/"+local.Bucket+"/")
-	fs.StringVar(&f.bootstrap, "bootstrap", "", "run this built function (`path` to bootstrap) under a loopback Lambda Runtime API instead of in-process")
-	fs.StringVar(&f.format, "format", "json", "archive format: json or dynamodb-json")
-	fs.StringVar(&f.batchSize, "batch-size", "", "records per PutRecordBatch call (1 to 500, default 400)")
-	fs.BoolVar(&f.pack, "pack", false, "pack several lines into each Firehose record (PACK_RECORDS)")
-	fs.Float64Var(&f.failRate, "fail-rate", 0, "local Firehose fails this share (0 to 1) of records, as throttling does")
-	fs.DurationVar(&f.timeout, "timeout", time.Minute, "the function's timeout: each invocation's deadline")
-	fs.BoolVar(&f.verbose, "v", false, "print counts, objects and sample lines even when stdout is not a terminal")
-	fs.BoolVar(&f.quiet, "q", false, "print only the batch responses, even on a terminal")
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, `usage: ttl-archiver invoke [flags] [--event] FILE...
-
-Runs the archiver on each stream event file (the JSON Lambda receives), as
+	cmd := &cobra.Command{
+		Use:   "invoke [flags] [--event] FILE...",
+		Short: "Run the archiver on stream event files (or stdin), into a local Firehose and S3",
+		Long: `Runs the archiver on each stream event file (the JSON Lambda receives), as
 Lambda would, and prints each partial batch response and the counts. By
 default nothing leaves this machine: the lines go to a Firehose stand-in on
 loopback that buffers, partitions and gzips them as template.yaml's stream
-does, into an S3 API on loopback whose objects are files under -out.
+does, into an S3 API on loopback whose objects are files under --out.
+With --stream, the lines go to that real stream with your AWS credentials:
+missing credentials or an unreachable endpoint are reported at once.`,
+		Example: `  ttl-archiver invoke -v --out out/demo events/ttl-batch.json
+  ttl-archiver invoke --stream ttl-archive events/ttl-batch.json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.events = append(f.events, args...)
+			return runInvoke(cmd, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.events, "event", nil, "stream event `file` (repeatable; - for stdin); arguments count too")
+	fl.StringVar(&f.stream, "stream", "", "send to this real Firehose `stream` with your AWS credentials and region, instead of the local one")
+	fl.StringVar(&f.out, "out", filepath.Join("out", "s3"), "`dir`ectory of the local S3 API: objects land in DIR/buckets/"+local.Bucket+"/")
+	fl.StringVar(&f.bootstrap, "bootstrap", "", "run this built function (`path` to bootstrap) under a loopback Lambda Runtime API instead of in-process")
+	fl.StringVar(&f.format, "format", "json", "archive format: json or dynamodb-json")
+	fl.StringVar(&f.batchSize, "batch-size", "", "records per PutRecordBatch call (1 to 500, default 400)")
+	fl.BoolVar(&f.pack, "pack", false, "pack several lines into each Firehose record (PACK_RECORDS)")
+	fl.Float64Var(&f.failRate, "fail-rate", 0, "local Firehose fails this share (0 to 1) of records, as throttling does")
+	fl.DurationVar(&f.timeout, "timeout", time.Minute, "the function's timeout: each invocation's deadline")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print counts, objects and sample lines even when stdout is not a terminal")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the batch responses, even on a terminal")
+	return cmd
+}
 
-`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	f.events = append(f.events, fs.Args()...)
+func runInvoke(cmd *cobra.Command, f invokeFlags) error {
+	ctx, e := cmd.Context(), envOf(cmd)
 	if len(f.events) == 0 {
-		return fmt.Errorf("%w: no event file: give --event FILE (or - for stdin)", errUsage)
+		return usageErr("no event file: give --event FILE (or - for stdin)")
 	}
 	if f.failRate < 0 || f.failRate > 1 {
-		return fmt.Errorf("%w: -fail-rate %v: want 0 to 1", errUsage, f.failRate)
+		return usageErr("--fail-rate %v: want 0 to 1", f.failRate)
 	}
 	if f.stream != "" && (f.bootstrap != "" || f.failRate > 0) {
-		return fmt.Errorf("%w: -stream sends to a real stream: -bootstrap and -fail-rate are for the local one", errUsage)
+		return usageErr("--stream sends to a real stream: --bootstrap and --fail-rate are for the local one")
 	}
 	verbose := (e.isTerminal || f.verbose) && !f.quiet
 	fnEnv := map[string]string{"ARCHIVE_FORMAT": f.format, "BATCH_SIZE": f.batchSize, "PACK_RECORDS": strconv.FormatBool(f.pack)}
@@ -99,7 +86,7 @@ does, into an S3 API on loopback whose objects are files under -out.
 	}
 	cfg, err := archive.ConfigFromEnv(func(k string) string { return fnEnv[k] })
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return usageErr("%v", err)
 	}
 
 	var stack *local.Stack
@@ -109,7 +96,11 @@ does, into an S3 API on loopback whose objects are files under -out.
 		if err != nil {
 			return err
 		}
-		invoker, err = inProcess(firehose.NewFromConfig(acfg), cfg)
+		fh := newFirehoseClient(acfg, e)
+		if err := checkStream(ctx, e, fh, f.stream, acfg.Region); err != nil {
+			return err
+		}
+		invoker, err = inProcess(fh, cfg, archive.WithLogger(warnLogger(e)))
 		if err != nil {
 			return err
 		}
@@ -175,14 +166,14 @@ does, into an S3 API on loopback whose objects are files under -out.
 		}
 	}
 	if failed {
-		return fmt.Errorf("some records were not delivered: Lambda would retry from the lowest itemIdentifier above")
+		return fmt.Errorf("%w: some records were not delivered (the reasons are above): Lambda would retry from the lowest itemIdentifier above", restore.ErrIncomplete)
 	}
 	return nil
 }
 
 // inProcess runs the archiver in this process.
-func inProcess(client archive.FirehoseAPI, cfg archive.Config) (func(context.Context, []byte) (archive.BatchResponse, archive.Counts, bool, error), error) {
-	a, err := archive.New(client, cfg)
+func inProcess(client archive.FirehoseAPI, cfg archive.Config, opts ...archive.Option) (func(context.Context, []byte) (archive.BatchResponse, archive.Counts, bool, error), error) {
+	a, err := archive.New(client, cfg, opts...)
 	if err != nil {
 		return nil, err
 	}

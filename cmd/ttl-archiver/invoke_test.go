@@ -38,10 +38,10 @@ func TestInvokeLocal(t *testing.T) {
 		want []string // sequence numbers, in order
 	}{
 		{"all", []string{bucket}, []string{"4421584500000000017450439091", "4421584500000000017450439092", "4421584500000000017450439093", "100000000000000000004", "100000000000000000006"}},
-		{"table", []string{"-table", "Sessions", bucket}, []string{"100000000000000000004", "100000000000000000006"}},
-		{"key", []string{"-key", "pk=customer#1002", bucket}, []string{"4421584500000000017450439092"}},
-		{"key prefix", []string{"-key-prefix", "id=user#1", bucket}, []string{"100000000000000000006"}},
-		{"time range", []string{"-since", "2025-11-23T00:00:01Z", "-until", "2025-11-23T12:00:00Z", bucket}, []string{"4421584500000000017450439092"}},
+		{"table", []string{"--source-table", "Sessions", bucket}, []string{"100000000000000000004", "100000000000000000006"}},
+		{"key", []string{"--key", "pk=customer#1002", bucket}, []string{"4421584500000000017450439092"}},
+		{"key prefix", []string{"--key-prefix", "id=user#1", bucket}, []string{"100000000000000000006"}},
+		{"time range", []string{"--since", "2025-11-23T00:00:01Z", "--until", "2025-11-23T12:00:00Z", bucket}, []string{"4421584500000000017450439092"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,7 +79,7 @@ func TestInvokeErrors(t *testing.T) {
 		{"bad format", "", []string{"invoke", "--format", "xml", "x.json"}, 2, "ARCHIVE_FORMAT"},
 		{"missing file", "", []string{"invoke", "no-such-file.json"}, 1, "no-such-file.json"},
 		{"not an event", `{"hello":1}`, []string{"invoke", "--out", "OUT", "-"}, 1, "not a DynamoDB stream event"},
-		{"fail rate out of range", "", []string{"invoke", "-fail-rate", "2", "x.json"}, 2, "-fail-rate"},
+		{"fail rate out of range", "", []string{"invoke", "--fail-rate", "2", "x.json"}, 2, "--fail-rate"},
 		{"cat without location", "", []string{"cat"}, 2, "no location"},
 		{"unknown command", "", []string{"frobnicate"}, 2, "unknown command"},
 	}

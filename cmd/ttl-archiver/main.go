@@ -1,104 +1,209 @@
 // Command ttl-archiver runs the archiver locally, reads archives and brings
-// archived items back. Run "ttl-archiver help" for the subcommands.
+// archived items back. Run "ttl-archiver --help" for the subcommands.
+//
+// Exit codes:
+//
+//	0  the command did all it was asked: every line read, every item written
+//	1  an error stopped it (credentials, endpoint, table, throttling, I/O)
+//	2  the command line is wrong
+//	3  it went through but is incomplete: an object could not be read, a
+//	   line is not an archive line, an item could not be converted or was
+//	   refused (the items are in the rejects file), or a batch was not
+//	   archived whole (redrive); a checkpoint is kept
+//	130 interrupted (SIGINT or SIGTERM); a checkpoint is kept
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"sort"
+	"runtime/debug"
+	"strings"
 	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/spf13/cobra"
+
+	"github.com/ttl-archiver/ttl-archiver/restore"
 )
 
-// command is one subcommand. Run gets the arguments after the subcommand's
-// name and reports problems as errors; main prints them and exits 1.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, env *env, args []string) error
-}
+// Exit codes (see the package comment).
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitIncomplete  = 3
+	exitInterrupted = 130
+)
 
 // env is what a subcommand may use from the process: its streams and
-// environment, so that tests can run subcommands in-process.
+// environment, so that tests can run subcommands in-process. Subcommands
+// get it from their context (envOf).
 type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
-	// isTerminal reports whether stdout is a terminal (progress output).
-	isTerminal bool
+	// isTerminal reports whether stdout is a terminal (invoke's output);
+	// stderrTerminal whether stderr is (progress bars).
+	isTerminal     bool
+	stderrTerminal bool
+	// now is the clock progress bars use (time.Now when nil).
+	now func() time.Time
 }
 
-var commands = map[string]command{}
+type envKey struct{}
 
-// register adds a subcommand; each subcommand's file calls it from init.
-func register(c command) {
-	if _, dup := commands[c.name]; dup {
-		panic("ttl-archiver: duplicate command " + c.name)
-	}
-	commands[c.name] = c
+// envOf returns the env run put in the command's context.
+func envOf(cmd *cobra.Command) *env {
+	return cmd.Context().Value(envKey{}).(*env)
 }
 
-// errUsage marks an error caused by the command line; main exits 2 for it.
+// errUsage marks an error caused by the command line; it exits 2.
 var errUsage = errors.New("usage")
+
+func usageErr(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: isTerminal(os.Stdout)}
-	os.Exit(run(ctx, e, os.Args[1:]))
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+		isTerminal: isTerminal(os.Stdout), stderrTerminal: isTerminal(os.Stderr)}
+	code := run(ctx, e, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// newRootCmd returns the ttl-archiver command with every subcommand.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ttl-archiver",
+		Short: "Archive DynamoDB TTL deletions, read the archive, bring items back",
+		Long: `ttl-archiver runs the archiver locally, reads archives and brings archived
+items back. Flags go anywhere on the line, in GNU style (--name value,
+--name=value, short -n). --source-table selects lines by the table they
+were deleted from; --table always names a destination.
+
+Exit codes: 0 complete; 1 stopped by an error; 2 bad command line;
+3 incomplete (objects unreadable, lines malformed, items unconvertible or
+refused: see the rejects file); 130 interrupted.`,
+		Version:       version(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetVersionTemplate("ttl-archiver {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
+	root.AddCommand(newCatCmd(), newRestoreCmd(), newExportImportCmd(), newRedriveCmd(), newInvokeCmd())
+	return root
 }
 
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, e *env, args []string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(e.stdout)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	if e.now == nil {
+		e.now = time.Now
 	}
-	c, ok := commands[args[0]]
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	cmd, err := root.ExecuteContextC(context.WithValue(ctx, envKey{}, e))
+	if err == nil {
+		return exitOK
+	}
+	name := "ttl-archiver"
+	if cmd != nil && cmd != root {
+		name += " " + cmd.Name()
+	}
+	code := exitCode(err, ctx)
+	msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
+	fmt.Fprintf(e.stderr, "%s: %s\n", name, msg)
+	if code == exitUsage && cmd != nil {
+		fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	}
+	return code
+}
+
+// exitCode maps an error to the documented exit codes.
+func exitCode(err error, ctx context.Context) int {
+	switch {
+	case errors.Is(err, errUsage), strings.HasPrefix(err.Error(), "unknown command"),
+		strings.HasPrefix(err.Error(), "unknown flag"), strings.Contains(err.Error(), "arg(s)"):
+		return exitUsage
+	case ctx.Err() != nil:
+		return exitInterrupted
+	case errors.Is(err, restore.ErrIncomplete):
+		return exitIncomplete
+	}
+	return exitError
+}
+
+// version is the module version the binary was built from ("go install
+// ...@v1.2.3" gives v1.2.3; a build in a clone gives "(devel)") and the
+// VCS revision when the build recorded one.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		fmt.Fprintf(e.stderr, "ttl-archiver: unknown command %q\n\n", args[0])
-		usage(e.stderr)
-		return 2
+		return "(unknown)"
 	}
-	if err := c.run(ctx, e, args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(e.stderr, "ttl-archiver %s: %v\n", c.name, err)
-		if errors.Is(err, errUsage) {
-			return 2
-		}
-		return 1
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
 	}
-	return 0
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev != "" {
+		v += " (" + rev[:min(12, len(rev))] + dirty + ")"
+	}
+	return v
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: ttl-archiver <command> [flags]\n\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
+// loadAWSConfigFromEnv loads the SDK's configuration as the AWS CLI
+// would (profile, credentials, AWS_REGION, AWS_ENDPOINT_URL), reading the
+// variables through e.getenv as well, so that tests can set them. It
+// fails at once, naming the cause, when no region or no credentials are
+// found.
+func loadAWSConfigFromEnv(ctx context.Context, e *env) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if r := e.getenv("AWS_REGION"); r != "" {
+		opts = append(opts, config.WithRegion(r))
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
+	if u := e.getenv("AWS_ENDPOINT_URL"); u != "" {
+		opts = append(opts, config.WithBaseEndpoint(u))
 	}
-	fmt.Fprintln(w, "\nRun \"ttl-archiver <command> -h\" for a command's flags.")
-}
-
-// newFlagSet returns a flag set that reports errors instead of exiting.
-func newFlagSet(e *env, name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("ttl-archiver "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	return fs
+	if id := e.getenv("AWS_ACCESS_KEY_ID"); id != "" {
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, e.getenv("AWS_SECRET_ACCESS_KEY"), e.getenv("AWS_SESSION_TOKEN"))))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, errors.New("no AWS region: set AWS_REGION (or a region in your AWS profile)")
+	}
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := cfg.Credentials.Retrieve(cctx); err != nil {
+		return aws.Config{}, fmt.Errorf("no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: %w", err)
+	}
+	return cfg, nil
 }
 
 // isTerminal reports whether f is a character device (a terminal).

@@ -1,66 +1,98 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"flag"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ttl-archiver/ttl-archiver/internal/archivefs"
 	"github.com/ttl-archiver/ttl-archiver/restore"
 )
 
-func init() {
-	register(command{
-		name:    "restore",
-		summary: "write archived items back into a DynamoDB table",
-		run:     runRestore,
-	})
-}
-
-func runRestore(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "restore")
+func newRestoreCmd() *cobra.Command {
 	var o restore.Options
-	from := fs.String("from", "", "archive `location`: s3://bucket/prefix, or a local file or directory (required)")
-	fs.StringVar(&o.Table, "table", "", "DynamoDB `table` to write to (required)")
-	o.Filter.AddFlags(fs, "source-table")
-	fs.BoolVar(&o.DryRun, "dry-run", false, "write nothing: print each item that would be written, in DynamoDB JSON")
-	fs.BoolVar(&o.NoOverwrite, "no-overwrite", false, "never replace an item that exists (conditional PutItem, one item per call)")
-	fs.Float64Var(&o.Rate, "rate", 0, "cap the write rate at this many `items` per second (0: no cap)")
-	fs.IntVar(&o.Concurrency, "concurrency", 4, "write calls in flight at once")
+	var from string
 	o.Hints = restore.TypeHints{}
-	fs.Var(o.Hints, "type-hint", "restore an attribute of json-format archives as this type: `path=TYPE`, TYPE one of SS, NS, BS, B, S, N; path: name, name.sub, list[] (repeatable)")
-	fs.StringVar(&o.Checkpoint, "checkpoint", "", "record progress in this `file` and go on from it after an interruption (removed when the restore completes)")
-	fs.IntVar(&o.CheckpointEvery, "checkpoint-every", 10000, "write the checkpoint every this many `items` (and at least every 10 s)")
-	fs.Usage = func() {
-		fmt.Fprint(e.stderr, `usage: ttl-archiver restore -from s3://bucket/prefix|PATH -table NAME [flags]
-
-Reads archive objects (gzipped or not, json or dynamodb-json format),
+	cmd := &cobra.Command{
+		Use:   "restore --from s3://bucket/prefix|PATH --table NAME [flags]",
+		Short: "Write archived items back into a DynamoDB table",
+		Long: `Reads archive objects (gzipped or not, json or dynamodb-json format),
 selects lines by source table, deletion time and key, drops duplicate
-deliveries (same event_id) and writes the items with BatchWriteItem.
+deliveries (same event_id) and writes the newest archived version of each
+key with BatchWriteItem. Versions are ordered by deleted_at, then by
+sequence_number as a number; older versions are left out (the archive is
+read twice: once to find each key's newest version, once to write).
 
 Items from dynamodb-json archives come back identical. From json archives,
 sets come back as lists and binary values as base64 strings (numbers stay
-exact) unless -type-hint says otherwise; binary key attributes are decoded
+exact) unless --type-hint says otherwise; binary key attributes are decoded
 from the table's key schema.
 
-`)
-		fs.PrintDefaults()
+An item DynamoDB refuses (over 400 KB, invalid) does not stop the others:
+it goes with the reason into the rejects file, as do items that cannot be
+converted; restore that file with --from once the cause is fixed. The run
+exits 3 when an object could not be read, a line is not an archive line,
+or an item was not written; the checkpoint is then kept.`,
+		Example: `  ttl-archiver restore --from s3://my-archive/archive/ --source-table Orders --table Orders-restored --checkpoint orders.ckpt
+  ttl-archiver restore --from out/demo --table Orders --since 2025-11-23 --dry-run`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRestore(cmd, o, from)
+		},
 	}
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	f := cmd.Flags()
+	f.StringVarP(&from, "from", "f", "", "archive `location`: s3://bucket/prefix, or a local file or directory (required)")
+	f.StringVarP(&o.Table, "table", "t", "", "DynamoDB `table` to write to (required)")
+	o.Filter.AddFlags(f)
+	f.BoolVarP(&o.DryRun, "dry-run", "n", false, "write nothing: print each item that would be written, in DynamoDB JSON")
+	f.BoolVar(&o.NoOverwrite, "no-overwrite", false, "never replace an item the table already has (conditional PutItem, one item per call)")
+	f.Float64Var(&o.Rate, "rate", 0, "cap the write rate at this many `items` per second (0: no cap)")
+	f.IntVar(&o.Concurrency, "concurrency", 4, "write calls in flight at once")
+	addTypeHintFlag(f, o.Hints)
+	f.StringVar(&o.Checkpoint, "checkpoint", "", "record progress in this `file` and go on from it after an interruption (removed when the restore completes)")
+	f.IntVar(&o.CheckpointEvery, "checkpoint-every", 10000, "write the checkpoint every this many `items` (and at least every 10 s)")
+	f.StringVar(&o.Rejects, "rejects", "", "append the items not written, with the reasons, to this `file` (default: CHECKPOINT.rejects.jsonl, or ttl-archiver-rejects-TIME.jsonl; created only if needed)")
+	return cmd
+}
+
+// noArgs refuses positional arguments as a command-line error.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErr("unexpected argument %q", args[0])
 	}
-	if *from == "" || o.Table == "" {
-		return fmt.Errorf("%w: -from and -table are required", errUsage)
+	return nil
+}
+
+func addTypeHintFlag(f *pflag.FlagSet, h restore.TypeHints) {
+	f.Var(h, "type-hint", "read an attribute of json-format archives as this type: `path=TYPE`, TYPE one of SS, NS, BS, B, S, N; path: name, name.sub, list[] (repeatable)")
+}
+
+// defaultRejects names the rejects file when --rejects is not given.
+func defaultRejects(e *env, checkpoint string) string {
+	if checkpoint != "" {
+		return checkpoint + ".rejects.jsonl"
 	}
-	loc, err := archivefs.ParseLocation(*from)
+	return "ttl-archiver-rejects-" + e.now().UTC().Format("20060102T150405Z") + ".jsonl"
+}
+
+func runRestore(cmd *cobra.Command, o restore.Options, from string) error {
+	ctx, e := cmd.Context(), envOf(cmd)
+	if from == "" || o.Table == "" {
+		return usageErr("--from and --table are required")
+	}
+	if err := o.Filter.Check(); err != nil {
+		return usageErr("%v", err)
+	}
+	loc, err := archivefs.ParseLocation(from)
 	if err != nil {
-		return fmt.Errorf("%w: -from: %v", errUsage, err)
+		return usageErr("--from: %v", err)
+	}
+	if o.Rejects == "" && !o.DryRun {
+		o.Rejects = defaultRejects(e, o.Checkpoint)
 	}
 	cfg, err := loadAWSConfigFromEnv(ctx, e)
 	if err != nil {
@@ -74,10 +106,16 @@ from the table's key schema.
 	o.Region = cfg.Region
 	o.Client = newDynamoDBClient(cfg, e)
 	o.Out, o.Warn = e.stdout, e.stderr
-	if e.isTerminal && !o.DryRun {
-		o.Progress = e.stdout
+	m := newMeter(e, "lines")
+	o.Progress = func(p restore.Progress) {
+		if p.Pass == "index" {
+			m.set(p.Lines, "finding the newest versions")
+			return
+		}
+		m.set(p.Lines, fmt.Sprintf("%d items: %d written, %d existing, %d refused", p.Items, p.Written, p.Existing, p.Rejected))
 	}
 	rep, err := restore.Run(ctx, o)
+	m.finish()
 	summary := e.stdout
 	if o.DryRun {
 		summary = e.stderr
@@ -87,44 +125,6 @@ from the table's key schema.
 		fmt.Fprintf(e.stderr, "progress is saved in %s: run the same command again to go on\n", o.Checkpoint)
 	}
 	return err
-}
-
-// parseFlags parses args, marking errors as usage errors (exit 2).
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	return nil
-}
-
-// loadAWSConfigFromEnv loads the SDK's configuration as the AWS CLI
-// would (profile, credentials, AWS_REGION, AWS_ENDPOINT_URL), reading the
-// variables through e.getenv as well, so that tests can set them.
-func loadAWSConfigFromEnv(ctx context.Context, e *env) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
-	if r := e.getenv("AWS_REGION"); r != "" {
-		opts = append(opts, config.WithRegion(r))
-	}
-	if u := e.getenv("AWS_ENDPOINT_URL"); u != "" {
-		opts = append(opts, config.WithBaseEndpoint(u))
-	}
-	if id := e.getenv("AWS_ACCESS_KEY_ID"); id != "" {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, e.getenv("AWS_SECRET_ACCESS_KEY"), e.getenv("AWS_SESSION_TOKEN"))))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		return aws.Config{}, errors.New("no AWS region: set AWS_REGION (or a region in your AWS profile)")
-	}
-	return cfg, nil
 }
 
 // newDynamoDBClient honours AWS_ENDPOINT_URL_DYNAMODB read through

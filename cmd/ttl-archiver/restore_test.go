@@ -111,14 +111,14 @@ func TestRestoreCommand(t *testing.T) {
 		wantCode int
 		want     []string // in stdout+stderr
 	}{
-		{"usage", []string{"restore", "-from", "s3://arch/archive/"}, 2, []string{"-from and -table are required"}},
-		{"bad flag", []string{"restore", "-rate", "fast"}, 2, []string{"invalid value"}},
-		{"dry run", []string{"restore", "-from", "s3://arch/archive/", "-table", "Orders", "-dry-run", "-key", "pk=o#3"}, 0,
+		{"usage", []string{"restore", "--from", "s3://arch/archive/"}, 2, []string{"--from and --table are required"}},
+		{"bad flag", []string{"restore", "--rate", "fast"}, 2, []string{`invalid argument "fast" for "--rate"`}},
+		{"dry run", []string{"restore", "--from", "s3://arch/archive/", "--table", "Orders", "--dry-run", "--key", "pk=o#3"}, 0,
 			[]string{`{"b":{"B":"AAE="},"n":{"N":"12345678901234567890123456789012345678"},"pk":{"S":"o#3"},"tags":{"SS":["a","b"]}}`, "dry run: 1 items would be written"}},
-		{"missing table", []string{"restore", "-from", "s3://arch/archive/", "-table", "Nope"}, 1, []string{"table Nope not found in region us-east-1"}},
-		{"restore", []string{"restore", "-from", "s3://arch/archive/", "-table", "Orders", "-source-table", "Orders", "-since", "2025-11-23", "-until", "2025-11-23", "-checkpoint", cp, "-rate", "1000"}, 0,
+		{"missing table", []string{"restore", "--from", "s3://arch/archive/", "--table", "Nope"}, 1, []string{"table Nope not found in region us-east-1"}},
+		{"restore", []string{"restore", "--from", "s3://arch/archive/", "--table", "Orders", "--source-table", "Orders", "--since", "2025-11-23", "--until", "2025-11-23", "--checkpoint", cp, "--rate", "1000"}, 0,
 			[]string{"30 items selected", "written: 30 items", "checkpoint removed"}},
-		{"no overwrite", []string{"restore", "-from", "s3://arch/archive/", "-table", "Orders", "-no-overwrite"}, 0,
+		{"no overwrite", []string{"restore", "--from", "s3://arch/archive/", "--table", "Orders", "--no-overwrite"}, 0,
 			[]string{"written: 0 items; 30 items already existed"}},
 	}
 	for _, tt := range tests {
@@ -153,7 +153,7 @@ func TestExportImportCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "import")
-	code, stdout, stderr := runTool(t, map[string]string{"AWS_REGION": "eu-west-1"}, "export-import", "-from", dir, "-to", out, "-source-table", "Orders")
+	code, stdout, stderr := runTool(t, map[string]string{"AWS_REGION": "eu-west-1"}, "export-import", "--from", dir, "--to", out, "--source-table", "Orders")
 	if code != 0 {
 		t.Fatalf("export-import: exit code %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -185,6 +185,11 @@ func fakeFirehoseServer(t *testing.T, failing bool) (*httptest.Server, *bytes.Bu
 	var mu sync.Mutex
 	var got bytes.Buffer
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") == "Firehose_20150804.DescribeDeliveryStream" {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			_, _ = io.WriteString(w, `{"DeliveryStreamDescription":{"DeliveryStreamName":"s","DeliveryStreamARN":"arn:aws:firehose:us-east-1:123456789012:deliverystream/s","DeliveryStreamStatus":"ACTIVE","DeliveryStreamType":"DirectPut","VersionId":"1","Destinations":[],"HasMoreDestinations":false}}`)
+			return
+		}
 		if r.Header.Get("X-Amz-Target") != "Firehose_20150804.PutRecordBatch" {
 			http.Error(w, "unexpected call", http.StatusBadRequest)
 			return
@@ -243,10 +248,10 @@ func TestRedriveCommand(t *testing.T) {
 		wantCode int
 		want     []string
 	}{
-		{"ok", false, []string{"redrive", "-from", dir}, false, 0, []string{"1 TTL deletions archived to local-archive"}},
-		{"stream flag", false, []string{"redrive", "-from", dir, "-stream", "other"}, true, 0, []string{"archived to other"}},
-		{"no stream", false, []string{"redrive", "-from", dir}, true, 2, []string{"FIREHOSE_STREAM_NAME"}},
-		{"firehose fails", true, []string{"redrive", "-from", dir}, false, 1, []string{"FAILED", "sequence numbers 111", "run redrive again"}},
+		{"ok", false, []string{"redrive", "--from", dir}, false, 0, []string{"1 TTL deletions archived to local-archive"}},
+		{"stream flag", false, []string{"redrive", "--from", dir, "--stream", "other"}, true, 0, []string{"archived to other"}},
+		{"no stream", false, []string{"redrive", "--from", dir}, true, 2, []string{"FIREHOSE_STREAM_NAME"}},
+		{"firehose fails", true, []string{"redrive", "--from", dir}, false, 3, []string{"FAILED", "sequence numbers 111", "run redrive again"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

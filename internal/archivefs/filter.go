@@ -5,11 +5,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
 )
@@ -80,11 +81,11 @@ func ParseTime(s string, endOfDay bool) (time.Time, error) {
 	return t, nil
 }
 
-// AddFlags registers the filter's flags on fs: tableFlag (the source
-// table; its name differs between commands where "-table" means the
-// destination), -since, -until, -key and -key-prefix (both repeatable).
-func (f *Filter) AddFlags(fs *flag.FlagSet, tableFlag string) {
-	fs.StringVar(&f.Table, tableFlag, "", "select lines of this source `table` only")
+// AddFlags registers the filter's flags on fs, named alike in every
+// command: --source-table (-s), --since, --until, --key and --key-prefix
+// (both repeatable). (--table always names a destination.)
+func (f *Filter) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&f.Table, "source-table", "s", "", "select lines of this source `table` only")
 	fs.Var(&timeValue{t: &f.Since}, "since", "select items deleted at or after this `time` (RFC 3339, or a date: midnight UTC)")
 	fs.Var(&timeValue{t: &f.Until, endOfDay: true}, "until", "select items deleted before this `time` (RFC 3339, or a date: that whole day included)")
 	fs.Var(&keyValue{f: f}, "key", "select items whose key attribute equals a value: `name=value` (repeatable; all must hold)")
@@ -95,6 +96,8 @@ type timeValue struct {
 	t        *time.Time
 	endOfDay bool
 }
+
+func (v *timeValue) Type() string { return "time" }
 
 func (v *timeValue) String() string {
 	if v.t == nil || v.t.IsZero() {
@@ -118,6 +121,8 @@ type keyValue struct {
 }
 
 func (v *keyValue) String() string { return "" }
+
+func (v *keyValue) Type() string { return "name=value" }
 
 func (v *keyValue) Set(s string) error {
 	c, err := ParseKeyCondition(s, v.prefix)

@@ -2,10 +2,11 @@ package archivefs
 
 import (
 	"encoding/json"
-	"flag"
 	"io"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
 )
@@ -72,21 +73,21 @@ func TestFilterFlags(t *testing.T) {
 		want    Filter
 		wantErr bool
 	}{
-		{[]string{"-t", "Orders", "-since", "2025-11-01", "-until", "2025-11-30"},
+		{[]string{"--source-table", "Orders", "--since", "2025-11-01", "--until", "2025-11-30"},
 			Filter{Table: "Orders", Since: *ts("2025-11-01T00:00:00Z"), Until: *ts("2025-12-01T00:00:00Z")}, false},
-		{[]string{"-since", "2025-11-01T10:00:00+02:00", "-until", "2025-11-30T00:00:00Z"},
-			Filter{Since: *ts("2025-11-01T08:00:00Z"), Until: *ts("2025-11-30T00:00:00Z")}, false},
-		{[]string{"-key", "pk=a=b", "-key-prefix", "sk=10"},
+		{[]string{"-s", "Orders", "--since=2025-11-01T10:00:00+02:00", "--until", "2025-11-30T00:00:00Z"},
+			Filter{Table: "Orders", Since: *ts("2025-11-01T08:00:00Z"), Until: *ts("2025-11-30T00:00:00Z")}, false},
+		{[]string{"--key", "pk=a=b", "--key-prefix", "sk=10"},
 			Filter{Keys: []KeyCondition{{Name: "pk", Value: "a=b"}, {Name: "sk", Value: "10", Prefix: true}}}, false},
-		{[]string{"-key", "novalue"}, Filter{}, true},
-		{[]string{"-key", "=x"}, Filter{}, true},
-		{[]string{"-since", "yesterday"}, Filter{}, true},
+		{[]string{"--key", "novalue"}, Filter{}, true},
+		{[]string{"--key", "=x"}, Filter{}, true},
+		{[]string{"--since", "yesterday"}, Filter{}, true},
 	}
 	for _, tt := range tests {
 		var f Filter
-		fs := flag.NewFlagSet("test", flag.ContinueOnError)
+		fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 		fs.SetOutput(io.Discard)
-		f.AddFlags(fs, "t")
+		f.AddFlags(fs)
 		err := fs.Parse(tt.args)
 		if (err != nil) != tt.wantErr {
 			t.Errorf("parse %q: got error %v, want error %v", tt.args, err, tt.wantErr)

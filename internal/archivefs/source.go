@@ -92,8 +92,9 @@ func (s *Source) Location() Location { return s.loc }
 
 // Objects yields the source's objects in lexical order of their keys (for
 // S3, the order ListObjectsV2 returns; locally, the order of
-// filepath.WalkDir). Keys ending in "/" (folder markers) and local files
-// or directories whose name starts with "." are left out. An error ends
+// filepath.WalkDir). Keys ending in "/" (folder markers), local files or
+// directories whose name starts with "." and a local S3's metadata
+// folder (DIR/metadata beside DIR/buckets) are left out. An error ends
 // the sequence.
 func (s *Source) Objects(ctx context.Context) iter.Seq2[Object, error] {
 	if s.loc.IsS3() {
@@ -146,6 +147,9 @@ func (s *Source) localObjects(ctx context.Context) iter.Seq2[Object, error] {
 				}
 				return nil
 			}
+			if d.IsDir() && isSidecarDir(path) {
+				return filepath.SkipDir
+			}
 			if !d.Type().IsRegular() {
 				return nil
 			}
@@ -162,6 +166,18 @@ func (s *Source) localObjects(ctx context.Context) iter.Seq2[Object, error] {
 			yield(Object{}, fmt.Errorf("read %s: %w", root, err))
 		}
 	}
+}
+
+// isSidecarDir reports the folder where a local S3 (gofakes3's s3afero
+// backend, which internal/s3local and "ttl-archiver invoke" run) keeps
+// each object's metadata: DIR/metadata beside DIR/buckets. Its files are
+// not archive objects.
+func isSidecarDir(path string) bool {
+	if filepath.Base(path) != "metadata" {
+		return false
+	}
+	fi, err := os.Stat(filepath.Join(filepath.Dir(path), "buckets"))
+	return err == nil && fi.IsDir()
 }
 
 // gzipMagic starts every gzip stream (RFC 1952).

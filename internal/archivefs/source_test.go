@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/ttl-archiver/ttl-archiver/internal/s3local"
 )
 
 func gz(s string) []byte {
@@ -167,4 +169,30 @@ func FuzzObjectLines(f *testing.F) {
 			prev = l.Number
 		}
 	})
+}
+
+// TestLocalS3Metadata reads the folder of a local S3 (gofakes3, as
+// "ttl-archiver invoke" runs it): only the objects' files are archive
+// objects, not the metadata kept beside them.
+func TestLocalS3Metadata(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := s3local.Start(dir, "bucket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Close() }()
+	c := srv.Client()
+	for key, body := range map[string]string{"archive/a.json": "a1\na2\n", "archive/b.json": "b1\n"} {
+		if _, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("bucket"), Key: aws.String(key), Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := NewSource(Location{Path: dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, errs := collect(t, src)
+	if got, want := strings.Join(lines, " "), "a.json:1:a1 a.json:2:a2 b.json:1:b1"; got != want || len(errs) != 0 {
+		t.Errorf("lines of %s: got %s (errors %v), want %s", dir, got, errs, want)
+	}
 }

@@ -1,0 +1,229 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"maps"
+	"math/big"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ttl-archiver/ttl-archiver/archive"
+	"github.com/ttl-archiver/ttl-archiver/internal/archivefs"
+)
+
+// The newest version of a key wins.
+//
+// A key can be in the archive more than once: an item expires, is written
+// again and expires again, and each deletion is archived. Restore and
+// Export write only the newest archived version of each key, whatever the
+// order of the objects and however many writes are in flight. Versions
+// are ordered by deleted_at (a line without it is older than any line
+// with it), then by sequence_number compared as a decimal number (the
+// stream's order; a missing or non-numeric one is the oldest).
+//
+// To know which version is the newest before writing any, a run reads the
+// archive twice: the first pass (index) records the newest version of
+// every selected key, about 100 bytes of memory per key; the second
+// writes a line only when it holds that version. A run resumed from a
+// checkpoint indexes the finished objects again, so that an older version
+// read after the resume does not replace a newer one written before it.
+
+// version is where a line stands among the versions of its key.
+type version struct {
+	at  int64  // deleted_at in Unix nanoseconds; 0 when the line has none
+	seq string // sequence_number without leading zeros; "" when not a number
+}
+
+func lineVersion(l *archive.Line) version {
+	var v version
+	if l.DeletedAt != nil {
+		v.at = l.DeletedAt.UnixNano()
+	}
+	seq := l.SequenceNumber
+	if seq == "" {
+		if rec, err := archivefs.RawRecord(*l); err == nil && rec != nil {
+			seq = rec.Dynamodb.SequenceNumber
+		}
+	}
+	if seq != "" && strings.Trim(seq, "0123456789") == "" {
+		v.seq = strings.TrimLeft(seq, "0")
+		if v.seq == "" {
+			v.seq = "0"
+		}
+	}
+	return v
+}
+
+// compare orders versions: -1 when v is older than w, 0 when the same,
+// +1 when newer. Sequence numbers are compared as numbers: a longer one
+// (without leading zeros) is larger.
+func (v version) compare(w version) int {
+	switch {
+	case v.at != w.at:
+		if v.at < w.at {
+			return -1
+		}
+		return 1
+	case len(v.seq) != len(w.seq):
+		if len(v.seq) < len(w.seq) {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(v.seq, w.seq)
+}
+
+// keyID identifies the key of a line: a 128-bit hash of its key
+// attributes' names, types and values, numbers in canonical form (100 and
+// 1E+2 are the same key). ok is false when the line's keys cannot be read;
+// such a line has no version to compare and is written as it is.
+func keyID(l *archive.Line) (id [16]byte, ok bool) {
+	kv, err := archivefs.KeyValues(*l)
+	if err != nil || len(kv) == 0 {
+		return id, false
+	}
+	names := make([]string, 0, len(kv))
+	for n := range kv {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	h := fnv.New128a()
+	h.Write([]byte(l.Table))
+	for _, n := range names {
+		v := kv[n]
+		val := v.Value
+		if v.Type == "N" {
+			if r, ok := new(big.Rat).SetString(val); ok {
+				val = r.RatString()
+			}
+		}
+		h.Write([]byte{0})
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+		h.Write([]byte(v.Type))
+		h.Write([]byte{0})
+		h.Write([]byte(val))
+	}
+	h.Sum(id[:0])
+	return id, true
+}
+
+// newestEntry is the newest version of one key and whether a line holding
+// it was taken for writing.
+type newestEntry struct {
+	v     version
+	taken bool
+}
+
+// versionIndex holds the newest version of every key selected by the
+// filter.
+type versionIndex struct {
+	keys   map[[16]byte]*newestEntry
+	tables map[string]int    // selected lines per source table
+	lost   map[string]lostAt // objects that could not be read to their end
+}
+
+// lostAt is where the first pass could not read an object further: the
+// line it failed on (lines before it were read), and why.
+type lostAt struct {
+	line int
+	err  error
+}
+
+// indexProgress is told, now and then, how many lines the index read.
+type indexProgress func(lines int)
+
+// buildIndex reads every object of src and records the newest version of
+// each key the filter selects. finished, when not nil, tells the lines an
+// earlier run handled (from a checkpoint): a newest version found there
+// is marked taken, so that an older one read later is not written.
+// Objects that cannot be read to their end are in lost: the second pass
+// reads them only up to where the first stopped (the versions after are
+// unknown) and counts them unreadable.
+func buildIndex(ctx context.Context, src *archivefs.Source, f archivefs.Filter, finished func(object string, line int) bool, progress indexProgress) (*versionIndex, error) {
+	x := &versionIndex{keys: map[[16]byte]*newestEntry{}, tables: map[string]int{}, lost: map[string]lostAt{}}
+	lines := 0
+	last := time.Now()
+	for obj, err := range src.Objects(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		for l, err := range src.ObjectLines(ctx, obj, 0) {
+			if err != nil {
+				if !errors.Is(err, archivefs.ErrLineTooLong) {
+					at := 1
+					if le := (*archivefs.LineError)(nil); errors.As(err, &le) && le.Line > 1 {
+						at = le.Line
+					}
+					x.lost[obj.Key] = lostAt{line: at, err: err}
+				}
+				continue
+			}
+			lines++
+			if progress != nil && time.Since(last) >= 200*time.Millisecond {
+				progress(lines)
+				last = time.Now()
+			}
+			al, err := archive.ParseLine(l.Data)
+			if err != nil || !f.Match(al) {
+				continue
+			}
+			x.tables[al.Table]++
+			id, ok := keyID(&al)
+			if !ok {
+				continue
+			}
+			v := lineVersion(&al)
+			done := finished != nil && finished(l.Object, l.Number)
+			e := x.keys[id]
+			switch {
+			case e == nil:
+				x.keys[id] = &newestEntry{v: v, taken: done}
+			case v.compare(e.v) > 0:
+				e.v, e.taken = v, done
+			case v.compare(e.v) == 0 && done:
+				e.taken = true
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if progress != nil {
+		progress(lines)
+	}
+	return x, nil
+}
+
+// take reports whether the line holds the newest version of its key and
+// no line with that version was taken before; it marks it taken.
+func (x *versionIndex) take(al *archive.Line) bool {
+	id, ok := keyID(al)
+	if !ok {
+		return true
+	}
+	e := x.keys[id]
+	if e == nil {
+		// Not indexed (the filter or the archive changed between the
+		// passes): nothing newer is known.
+		x.keys[id] = &newestEntry{v: lineVersion(al), taken: true}
+		return true
+	}
+	v := lineVersion(al)
+	switch c := v.compare(e.v); {
+	case c < 0, c == 0 && e.taken:
+		return false
+	case c > 0:
+		e.v = v
+	}
+	e.taken = true
+	return true
+}
+
+// sortedTables lists the source tables the index selected lines of.
+func (x *versionIndex) sortedTables() []string {
+	return slices.Sorted(maps.Keys(x.tables))
+}
