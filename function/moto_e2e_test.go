@@ -372,16 +372,15 @@ func invocations(recs []streamgen.Record) [][]byte {
 // motoTTLItems is how many TTL deletions the generated batch holds at least.
 const motoTTLItems = 10000
 
-// motoEvents returns the events the moto test archives: the sample
-// events, the edge images, and generated records holding at least
-// motoTTLItems TTL deletions among other records, split into invocations.
-func motoEvents(t *testing.T) [][]byte {
+// motoInput returns what the moto test archives: the sample events and
+// the edge images as events, and generated records holding at least
+// motoTTLItems TTL deletions among other records.
+func motoInput(t *testing.T) (events [][]byte, generated []streamgen.Record) {
 	t.Helper()
 	samples, _ := filepath.Glob("../events/*.json")
 	if len(samples) == 0 {
 		t.Fatal("no sample events in ../events")
 	}
-	var events [][]byte
 	for _, f := range samples {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -391,53 +390,75 @@ func motoEvents(t *testing.T) [][]byte {
 	}
 	events = append(events, edgeEvent(edgeImages()))
 	g := streamgen.New(streamgen.Options{Seed: 12, TTLShare: 0.9, ItemBytes: 200, MaxItemBytes: 1200})
-	var recs []streamgen.Record
 	for n := 0; n < motoTTLItems; {
 		r := g.Next()
 		if r.Kind == streamgen.TTLRemove {
 			n++
 		}
-		recs = append(recs, r)
+		generated = append(generated, r)
 	}
-	return append(events, invocations(recs)...)
+	return events, generated
 }
 
 // TestMotoEndToEnd runs the built bootstrap under the Runtime API
 // stand-in, sending to a Firehose stream of moto_server, in both archive
-// formats, with and without packed records. The sample events, edge
-// images and over 10,000 generated TTL deletions are read back through
-// moto's S3 API, and every item is compared with the stream's old image
-// as the reference conversion writes it.
+// formats, with and without packed records. The sample events, the edge
+// images and generated records are read back through moto's S3 API, and
+// every item is compared with the stream's old image as the reference
+// conversion writes it. Each format archives the whole generated batch
+// (over 10,000 TTL deletions, in invocations of at most 6 MB) once, one
+// packed and one not; the other two runs take its first 2,000 records,
+// which keeps the test within its share of CI's time under -race.
 func TestMotoEndToEnd(t *testing.T) {
 	srv := motoserver.ForTest(t)
-	events := motoEvents(t)
-	want := map[string]streamRecord{}
-	for _, ev := range events {
-		ttlDeletions(t, ev, want)
+	fixed, generated := motoInput(t)
+	all := map[string]streamRecord{}
+	for _, ev := range append(fixed, invocations(generated)...) {
+		ttlDeletions(t, ev, all)
 	}
-	if len(want) < motoTTLItems {
-		t.Fatalf("the input holds %d TTL deletions, want at least %d", len(want), motoTTLItems)
+	if len(all) < motoTTLItems {
+		t.Fatalf("the input holds %d TTL deletions, want at least %d", len(all), motoTTLItems)
 	}
-	for _, format := range []string{"json", archive.FormatDynamoDBJSONName} {
-		wantLines := expectations(t, format, want)
-		for _, pack := range []bool{false, true} {
-			name := fmt.Sprintf("%s-pack-%v", format, pack)
-			t.Run(name, func(t *testing.T) {
-				stream, prefix := "ttl-"+name, "archive/"+name+"/"
-				startMotoStream(t, srv, stream, prefix)
-				env := append(srv.Env(), "FIREHOSE_STREAM_NAME="+stream, "ARCHIVE_FORMAT="+format, fmt.Sprintf("PACK_RECORDS=%v", pack))
-				fn, err := local.StartFunction(context.Background(), env, local.FunctionOptions{Bootstrap: bootstrap})
-				if err != nil {
-					t.Fatalf("StartFunction: %v", err)
-				}
-				t.Cleanup(func() { _ = fn.Close() })
-				for i, ev := range events {
-					if resp := invoke(t, fn, ev, time.Minute); len(resp.BatchItemFailures) != 0 {
-						t.Fatalf("invocation %d: BatchItemFailures = %v, want none", i, resp.BatchItemFailures)
-					}
-				}
-				checkArchive(t, format, wantLines, motoLines(t, srv, prefix))
-			})
+	tests := []struct {
+		format    string
+		pack      bool
+		generated int // records of the generated batch archived
+	}{
+		{"json", false, len(generated)},
+		{"json", true, 2000},
+		{archive.FormatDynamoDBJSONName, false, 2000},
+		{archive.FormatDynamoDBJSONName, true, len(generated)},
+	}
+	byFormat := map[string]map[string]expected{}
+	for _, tt := range tests {
+		if byFormat[tt.format] == nil {
+			byFormat[tt.format] = expectations(t, tt.format, all)
 		}
+		name := fmt.Sprintf("%s-pack-%v-%d", tt.format, tt.pack, tt.generated)
+		t.Run(name, func(t *testing.T) {
+			events := append(slices.Clone(fixed), invocations(generated[:tt.generated])...)
+			want := map[string]expected{}
+			for _, ev := range events {
+				sent := map[string]streamRecord{}
+				ttlDeletions(t, ev, sent)
+				for id := range sent {
+					want[id] = byFormat[tt.format][id]
+				}
+			}
+			stream, prefix := "ttl-"+name, "archive/"+name+"/"
+			startMotoStream(t, srv, stream, prefix)
+			env := append(srv.Env(), "FIREHOSE_STREAM_NAME="+stream, "ARCHIVE_FORMAT="+tt.format, fmt.Sprintf("PACK_RECORDS=%v", tt.pack))
+			fn, err := local.StartFunction(context.Background(), env, local.FunctionOptions{Bootstrap: bootstrap})
+			if err != nil {
+				t.Fatalf("StartFunction: %v", err)
+			}
+			t.Cleanup(func() { _ = fn.Close() })
+			for i, ev := range events {
+				if resp := invoke(t, fn, ev, time.Minute); len(resp.BatchItemFailures) != 0 {
+					t.Fatalf("invocation %d: BatchItemFailures = %v, want none", i, resp.BatchItemFailures)
+				}
+			}
+			checkArchive(t, tt.format, want, motoLines(t, srv, prefix))
+		})
 	}
 }
