@@ -14,12 +14,24 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-tools: node_modules/.installed ## Install the test tools the project pins (npm packages).
+# The Python test tools the project pins (moto_server, cfn-lint), installed
+# again when requirements-dev.txt changes.
+PYTHON ?= python3
+$(BIN)/.requirements-dev.installed: requirements-dev.txt
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@mkdir -p $(@D) && touch $@
+
+tools: node_modules/.installed $(BIN)/.requirements-dev.installed ## Install the test tools the project pins (npm and pip packages).
 
 # The restore tests run dynalite (a DynamoDB-compatible server) from
 # node_modules; with CI set, a missing dynalite fails them instead of
 # skipping them.
 export TTL_ARCHIVER_DYNALITE := $(CURDIR)/node_modules/.bin/dynalite
+# The end-to-end tests against moto run moto_server: $$TTL_ARCHIVER_MOTO_SERVER,
+# else moto_server on PATH, else `$(PYTHON) -m moto.server` (pip may put
+# scripts off PATH). With CI set, a missing moto fails them instead of
+# skipping them.
+export TTL_ARCHIVER_PYTHON := $(PYTHON)
 
 # cfn-lint (with the SAM translator) validates template.yaml: resource
 # properties, intrinsic functions, the Fn::ForEach expansion and best

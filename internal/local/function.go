@@ -31,8 +31,16 @@ type FunctionOptions struct {
 // StartFunction starts the bootstrap with the stack's environment and
 // waits until it asks for its first invocation (its init is done).
 func (s *Stack) StartFunction(ctx context.Context, o FunctionOptions) (*Function, error) {
+	return StartFunction(ctx, s.FunctionEnv(), o)
+}
+
+// StartFunction starts the bootstrap under a Runtime API of its own with
+// the Lambda environment, then awsEnv (what reaches the AWS side: stream
+// name, region, credentials, endpoints), then o.Env, and waits until it
+// asks for its first invocation (its init is done).
+func StartFunction(ctx context.Context, awsEnv []string, o FunctionOptions) (*Function, error) {
 	api := runtimeapi.New()
-	env := append(runtimeapi.DefaultEnv(), s.FunctionEnv()...)
+	env := append(runtimeapi.DefaultEnv(), awsEnv...)
 	env = append(env, "AWS_LAMBDA_FUNCTION_NAME=ttl-archiver-local")
 	env = append(env, o.Env...)
 	p, err := api.StartProcess(runtimeapi.ProcessConfig{Path: o.Bootstrap, Env: env, Stdout: o.Stdout, Stderr: o.Stderr})
