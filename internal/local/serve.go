@@ -108,7 +108,7 @@ func Serve(ctx context.Context, o ServeOptions, w io.Writer) error {
 		return fmt.Errorf("serve: stop: %w", err)
 	}
 	st := stack.Firehose.Stats()
-	fmt.Fprintf(w, "stopped: %d records accepted, %d objects in %s\n", st.RecordsAccepted, printed, stack.S3.BucketDir(Bucket))
+	fmt.Fprintf(w, "stopped: %d records accepted; objects written: %d, under %s\n", st.RecordsAccepted, printed, stack.S3.BucketDir(Bucket))
 	return nil
 }
 
