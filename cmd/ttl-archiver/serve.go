@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -24,7 +22,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	o := local.ServeOptions{}
 	fs := newFlagSet(e, "serve")
 	fs.StringVar(&o.Addr, "addr", local.DefaultServeAddr, "`host:port` the Firehose stand-in listens on; 0.0.0.0:9573 lets a container (sam local invoke) reach it")
-	fs.StringVar(&o.S3Addr, "s3-addr", "127.0.0.1:0", "`host:port` the S3 API listens on (default: loopback, a free port)")
+	fs.StringVar(&o.S3Addr, "s3-addr", "127.0.0.1:0", "`host:port` the S3 API listens on (port 0: a free one); only tools on this machine need it")
 	fs.StringVar(&o.Dir, "out", filepath.Join("out", "serve"), "`dir`ectory of the local S3 API: objects land in DIR/buckets/"+local.Bucket+"/")
 	fs.DurationVar(&o.FlushInterval, "flush-interval", 10*time.Second, "write buffered lines as objects this often (0: only when serve stops); Firehose uses template.yaml's BufferIntervalSeconds")
 	fs.Usage = func() {
@@ -38,14 +36,8 @@ answers the calls in flight and writes everything buffered before it exits.
 `)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	return local.Serve(ctx, o, e.stdout)
 }
