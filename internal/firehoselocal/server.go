@@ -2,6 +2,7 @@ package firehoselocal
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -41,6 +42,8 @@ type Server struct {
 	requestSeq      atomic.Uint64
 	recordSeq       atomic.Uint64
 
+	addr string // where Start listens; see [WithAddr]
+
 	mu  sync.Mutex // guards srv and url
 	srv *http.Server
 	url string
@@ -73,6 +76,13 @@ func WithMaxRequestBytes(n int64) Option {
 	return func(s *Server) { s.maxBody = n }
 }
 
+// WithAddr sets the address [Server.Start] listens on, such as
+// "0.0.0.0:9573" for a server a container must reach (default
+// "127.0.0.1:0": loopback, a free port).
+func WithAddr(addr string) Option {
+	return func(s *Server) { s.addr = addr }
+}
+
 // New returns a server with no streams and no faults.
 func New(opts ...Option) *Server {
 	var salt [8]byte
@@ -80,6 +90,7 @@ func New(opts ...Option) *Server {
 	s := &Server{
 		account: DefaultAccountID,
 		maxBody: DefaultMaxRequestBytes,
+		addr:    "127.0.0.1:0",
 		salt:    binary.LittleEndian.Uint64(salt[:]),
 		streams: make(map[string]Sink),
 	}
@@ -161,25 +172,36 @@ func (s *Server) Stats() Stats {
 	}
 }
 
-// Start serves on 127.0.0.1 on a free port, in the background.
+// Start serves in the background on the address given [WithAddr], by
+// default 127.0.0.1 on a free port.
 func (s *Server) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.srv != nil {
 		return errors.New("start firehose stand-in: already started")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("start firehose stand-in: %w", err)
 	}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
-	s.url = "http://" + ln.Addr().String()
+	s.url = "http://" + dialAddr(ln.Addr().(*net.TCPAddr))
 	go func() { _ = s.srv.Serve(ln) }() // returns ErrServerClosed on Close
 	return nil
 }
 
+// dialAddr is the address a client on this machine dials to reach a
+// listener: the listener's own, or loopback when it listens on every
+// interface (0.0.0.0 or ::).
+func dialAddr(a *net.TCPAddr) string {
+	if a.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port))
+	}
+	return a.String()
+}
+
 // URL returns the base URL to use as the SDK's BaseEndpoint, "" before
-// Start.
+// Start; for a server listening on every interface it names 127.0.0.1.
 func (s *Server) URL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -197,6 +219,22 @@ func (s *Server) Close() error {
 	}
 	if err := srv.Close(); err != nil {
 		return fmt.Errorf("close firehose stand-in: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops taking calls and waits, until ctx ends, for the calls in
+// flight to be answered: every record a caller saw accepted has reached its
+// sink when it returns nil. It is a no-op before Start.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	srv := s.srv
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	if err := srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("shut down firehose stand-in: %w", err)
 	}
 	return nil
 }

@@ -42,6 +42,10 @@ type Options struct {
 	// Sink, when set, receives the accepted records instead of S3 delivery
 	// (benchmarks use firehoselocal.Discard).
 	Sink firehoselocal.Sink
+	// FirehoseAddr and S3Addr are where the servers listen; empty means
+	// 127.0.0.1 on a free port.
+	FirehoseAddr string
+	S3Addr       string
 }
 
 // Stack is a running local Firehose stream and S3 bucket.
@@ -73,7 +77,7 @@ func Start(o Options) (*Stack, error) {
 	s := &Stack{Config: dc}
 	sink := o.Sink
 	if sink == nil {
-		if s.S3, err = s3local.Start(o.Dir, Bucket); err != nil {
+		if s.S3, err = s3local.StartAt(orLoopback(o.S3Addr), o.Dir, Bucket); err != nil {
 			return nil, err
 		}
 		if s.Delivery, err = s3delivery.New(cfg, s.S3.Client()); err != nil {
@@ -82,7 +86,7 @@ func Start(o Options) (*Stack, error) {
 		}
 		sink = s.Delivery
 	}
-	opts := []firehoselocal.Option{firehoselocal.WithStream(Stream, sink)}
+	opts := []firehoselocal.Option{firehoselocal.WithStream(Stream, sink), firehoselocal.WithAddr(orLoopback(o.FirehoseAddr))}
 	if o.Faults != nil {
 		opts = append(opts, firehoselocal.WithFaults(o.Faults))
 	}
@@ -92,6 +96,14 @@ func Start(o Options) (*Stack, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// orLoopback returns addr, or 127.0.0.1 on a free port when it is empty.
+func orLoopback(addr string) string {
+	if addr == "" {
+		return "127.0.0.1:0"
+	}
+	return addr
 }
 
 // DeliveryFromTemplate turns the template's delivery settings into the
@@ -147,7 +159,24 @@ func (s *Stack) Flush(ctx context.Context) error {
 	return s.Delivery.Flush(ctx)
 }
 
-// Close stops the servers (after flushing).
+// Shutdown stops taking Firehose calls, waits (until ctx ends) for the
+// calls in flight to be answered, writes everything delivery buffers and
+// stops S3: every record a caller saw accepted is in an object when it
+// returns nil. Its error names what could not be written.
+func (s *Stack) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.Firehose != nil {
+		errs = append(errs, s.Firehose.Shutdown(ctx))
+	}
+	errs = append(errs, s.Flush(ctx))
+	if s.S3 != nil {
+		errs = append(errs, s.S3.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops the servers (after flushing); calls in flight end without an
+// answer, as a stream that goes away does.
 func (s *Stack) Close() error {
 	var errs []error
 	if s.Firehose != nil {

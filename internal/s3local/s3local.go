@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,7 +27,7 @@ import (
 // Region is the region clients of the server are configured with.
 const Region = "us-east-1"
 
-// Server is a running S3 API on 127.0.0.1.
+// Server is a running S3 API, on 127.0.0.1 unless started with [StartAt].
 type Server struct {
 	dir     string
 	url     string
@@ -36,8 +37,13 @@ type Server struct {
 }
 
 // Start serves an S3 API whose buckets are the folders of dir (created if
-// needed), and creates the given buckets.
+// needed), on 127.0.0.1 on a free port, and creates the given buckets.
 func Start(dir string, buckets ...string) (*Server, error) {
+	return StartAt("127.0.0.1:0", dir, buckets...)
+}
+
+// StartAt is [Start] listening on addr, such as "127.0.0.1:9574".
+func StartAt(addr, dir string, buckets ...string) (*Server, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("s3local: %w", err)
 	}
@@ -54,14 +60,19 @@ func Start(dir string, buckets ...string) (*Server, error) {
 			return nil, fmt.Errorf("s3local: create bucket %s: %w", b, err)
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("s3local: %w", err)
+	}
+	host := ln.Addr().String()
+	if a := ln.Addr().(*net.TCPAddr); a.IP.IsUnspecified() {
+		// Listening on every interface: clients here dial loopback.
+		host = net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port))
 	}
 	faker := gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog()))
 	s := &Server{
 		dir:     dir,
-		url:     "http://" + ln.Addr().String(),
+		url:     "http://" + host,
 		srv:     &http.Server{Handler: faker.Server(), ReadHeaderTimeout: 10 * time.Second},
 		backend: backend,
 		done:    make(chan error, 1),

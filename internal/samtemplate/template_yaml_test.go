@@ -178,8 +178,13 @@ func TestTemplateFunction(t *testing.T) {
 			}
 		}
 	}
-	if len(env) != 5 {
-		t.Errorf("environment has %d variables, want the 5 the function reads", len(env))
+	// AWS_ENDPOINT_URL_FIREHOSE is declared, empty, only so that sam local
+	// invoke --env-vars can set it (it overrides declared variables only).
+	if v, ok := env["AWS_ENDPOINT_URL_FIREHOSE"]; !ok || v != "" {
+		t.Errorf("AWS_ENDPOINT_URL_FIREHOSE = %v (declared %v), want declared and empty", v, ok)
+	}
+	if len(env) != 6 {
+		t.Errorf("environment has %d variables, want the 5 the function reads and AWS_ENDPOINT_URL_FIREHOSE", len(env))
 	}
 }
 

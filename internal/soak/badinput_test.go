@@ -105,7 +105,7 @@ type badOutcome struct {
 // on-failure destination) where the mapping can carry it. Each ends in a
 // clear outcome and loses nothing: every TTL deletion is archived (raw when
 // it cannot be converted) or in the on-failure destination with its whole
-// record. The outcomes are described in the README's reliability section.
+// record. The outcomes are described in docs/reliability.md.
 func TestBadInput(t *testing.T) {
 	good1, good2 := badRecord{n: 1}, badRecord{n: 3}
 	bigBinary := make([]byte, 1200<<10) // incompressible: gzipped it is still over 1,000 KiB

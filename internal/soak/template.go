@@ -96,6 +96,12 @@ func readDeployment(text []byte, params map[string]string) (Deployment, error) {
 		if err != nil {
 			return Deployment{}, fmt.Errorf("%s variable %s: %w", functionID, k, err)
 		}
+		if v == "" {
+			// Declared empty, as AWS_ENDPOINT_URL_FIREHOSE is for sam local
+			// invoke: unset for the function, and passed on it would hide
+			// the local stack's endpoint.
+			continue
+		}
 		d.Env = append(d.Env, k+"="+v)
 	}
 	return d, nil

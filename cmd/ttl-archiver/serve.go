@@ -1,0 +1,35 @@
+package main
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ttl-archiver/ttl-archiver/internal/local"
+)
+
+func newServeCmd() *cobra.Command {
+	o := local.ServeOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve [--addr HOST:PORT] [--out DIR]",
+		Short: "Run the local Firehose and S3 for a function run elsewhere (sam local invoke), until Ctrl-C",
+		Long: `Runs the Firehose stream and S3 bucket of template.yaml on this machine for
+a function that runs elsewhere, such as under sam local invoke with
+--env-vars events/env.json, until interrupted (Ctrl-C or SIGTERM). It then
+answers the calls in flight and writes everything buffered before it exits.`,
+		Example: `  ttl-archiver serve --addr 0.0.0.0:9573
+  sam local invoke ArchiverFunction -e events/ttl-batch.json --env-vars events/env.json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// local.Serve does the work; this only reads the flags.
+			return local.Serve(cmd.Context(), o, envOf(cmd).stdout)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Addr, "addr", local.DefaultServeAddr, "`host:port` the Firehose stand-in listens on; 0.0.0.0:9573 lets a container (sam local invoke) reach it")
+	f.StringVar(&o.S3Addr, "s3-addr", "127.0.0.1:0", "`host:port` the S3 API listens on (port 0: a free one); only tools on this machine need it")
+	f.StringVar(&o.Dir, "out", filepath.Join("out", "serve"), "`dir`ectory of the local S3 API: objects land in DIR/buckets/"+local.Bucket+"/")
+	f.DurationVar(&o.FlushInterval, "flush-interval", 10*time.Second, "write buffered lines as objects this often (0: only when serve stops); Firehose uses template.yaml's BufferIntervalSeconds")
+	return cmd
+}
