@@ -129,9 +129,7 @@ func TestSampleEventsEndToEnd(t *testing.T) {
 	for _, format := range []string{"json", "dynamodb-json"} {
 		t.Run(format, func(t *testing.T) {
 			stack, fn := startStack(t, nil, "ARCHIVE_FORMAT="+format)
-			events, _ := filepath.Glob("../events/*.json")
-			// env.json is sam local invoke's --env-vars file, not a stream event.
-			events = slices.DeleteFunc(events, func(p string) bool { return filepath.Base(p) == "env.json" })
+			events := sampleEvents(t)
 			var want []string
 			for _, ev := range events {
 				payload, err := os.ReadFile(ev)
@@ -336,4 +334,17 @@ func TestBootstrapInitFailure(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sampleEvents returns the paths of the stream events in ../events: every
+// JSON file there but env.json, which is sam local invoke's --env-vars
+// file, not a stream event.
+func sampleEvents(t *testing.T) []string {
+	t.Helper()
+	events, _ := filepath.Glob("../events/*.json")
+	events = slices.DeleteFunc(events, func(p string) bool { return filepath.Base(p) == "env.json" })
+	if len(events) == 0 {
+		t.Fatal("no sample events in ../events")
+	}
+	return events
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -377,11 +376,7 @@ const motoTTLItems = 10000
 // motoTTLItems TTL deletions among other records.
 func motoInput(t *testing.T) (events [][]byte, generated []streamgen.Record) {
 	t.Helper()
-	samples, _ := filepath.Glob("../events/*.json")
-	if len(samples) == 0 {
-		t.Fatal("no sample events in ../events")
-	}
-	for _, f := range samples {
+	for _, f := range sampleEvents(t) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
