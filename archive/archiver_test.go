@@ -72,6 +72,16 @@ func (f *fakeFirehose) PutRecordBatch(ctx context.Context, in *firehose.PutRecor
 	return out, nil
 }
 
+// accepted is Firehose's answer when it takes all n records of a call: an
+// entry with a RecordId for each.
+func accepted(n int) *firehose.PutRecordBatchOutput {
+	out := &firehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(0), RequestResponses: make([]types.PutRecordBatchResponseEntry, n)}
+	for i := range out.RequestResponses {
+		out.RequestResponses[i].RecordId = aws.String("id")
+	}
+	return out
+}
+
 // lines returns the delivered archive lines, split out of packed records.
 func (f *fakeFirehose) lines(t *testing.T) []archive.Line {
 	t.Helper()

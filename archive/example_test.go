@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
 )
@@ -18,7 +20,11 @@ func (printFirehose) PutRecordBatch(_ context.Context, in *firehose.PutRecordBat
 	for _, r := range in.Records {
 		_, _ = os.Stdout.Write(r.Data)
 	}
-	return &firehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(0)}, nil
+	out := &firehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(0), RequestResponses: make([]types.PutRecordBatchResponseEntry, len(in.Records))}
+	for i := range out.RequestResponses {
+		out.RequestResponses[i].RecordId = aws.String(strconv.Itoa(i)) // only an entry with a RecordId counts as delivered
+	}
+	return out, nil
 }
 
 func Example() {
