@@ -33,9 +33,9 @@ func Example() {
 		panic(err)
 	}
 	event := []byte(`{"Records":[
-	  {"eventID":"1","eventName":"INSERT","dynamodb":{"Keys":{"id":{"S":"a"}},"SequenceNumber":"100"},
+	  {"eventID":"1","eventName":"INSERT","eventSource":"aws:dynamodb","dynamodb":{"Keys":{"id":{"S":"a"}},"SequenceNumber":"100"},
 	   "eventSourceARN":"arn:aws:dynamodb:eu-west-1:123456789012:table/Carts/stream/2025-01-01T00:00:00.000"},
-	  {"eventID":"2","eventName":"REMOVE","awsRegion":"eu-west-1",
+	  {"eventID":"2","eventName":"REMOVE","eventSource":"aws:dynamodb","awsRegion":"eu-west-1",
 	   "dynamodb":{"ApproximateCreationDateTime":1763856000,"Keys":{"id":{"S":"b"}},
 	     "OldImage":{"id":{"S":"b"},"total":{"N":"12345678901234567890.000000000000000001"},"tags":{"SS":["x","y"]}},
 	     "SequenceNumber":"200"},
