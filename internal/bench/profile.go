@@ -17,7 +17,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
 	"github.com/ttl-archiver/ttl-archiver/internal/firehoselocal"
@@ -171,12 +172,16 @@ func ProfileFunction(ctx context.Context, exe, serveFlag string, payload []byte,
 
 	// The client as function/main.go builds it, from the environment the
 	// loopback stack gives the function.
-	env := map[string]string{"AWS_REGION": local.Region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_ENDPOINT_URL_FIREHOSE": srv.firehose}
-	opts, err := lambdaenv.FirehoseOptions(func(k string) string { return env[k] })
+	awsCfg, err := lambdaenv.FirehoseConfig(ctx, config.WithRegion(local.Region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")),
+		config.WithBaseEndpoint(srv.firehose))
 	if err != nil {
 		return out, err
 	}
-	client := firehose.New(opts)
+	client, err := lambdaenv.NewFirehoseClient(awsCfg)
+	if err != nil {
+		return out, err
+	}
 	cfg := archive.Config{StreamName: local.Stream, BatchSize: archive.DefaultBatchSize, Concurrency: archive.DefaultConcurrency, Format: archive.FormatJSON}
 	a, err := archive.New(client, cfg,
 		archive.WithLogger(slog.New(slog.NewJSONHandler(io.Discard, nil))),
