@@ -62,7 +62,8 @@ type Archiver struct {
 	functionName string
 	backoff      Backoff
 	now          func() time.Time
-	idle         chan *batch // batches kept for the next invocations
+	idle         chan *batch  // batches kept for the next invocations
+	bodies       *bodyBuffers // request body buffers kept for the next calls
 }
 
 // Option configures an Archiver.
@@ -94,6 +95,7 @@ func New(client FirehoseAPI, cfg Config, opts ...Option) (*Archiver, error) {
 		o(a)
 	}
 	a.idle = make(chan *batch, maxIdleBatches)
+	a.bodies = &bodyBuffers{max: a.cfg.Concurrency}
 	return a, nil
 }
 
@@ -141,6 +143,7 @@ func (a *Archiver) Archive(ctx context.Context, payload []byte) (Result, error) 
 	b := a.getBatch()
 	defer a.putBatch(b)
 	b.reset(a.cfg.Format)
+	b.reserve(len(payload))
 
 	var res Result
 	if err := b.read(payload); err != nil {

@@ -88,6 +88,28 @@ func (b *batch) reset(f Format) {
 	b.errs = b.errs[:0]
 }
 
+// minRecordBytes is less than any stream record Lambda sends: eventID,
+// eventName, eventVersion, eventSource, awsRegion, eventSourceARN and the
+// dynamodb metadata alone are over 300 bytes.
+const minRecordBytes = 300
+
+// reserve sizes the batch's buffers for a payload of n bytes before it is
+// read: a process's first invocations would otherwise grow them step by
+// step, copying what they hold each time, for about as much work as the
+// conversion itself. A TTL deletion's line is about the size of its record
+// or smaller (the type names and most of the stream's metadata go), so n
+// bytes of lines is enough for most batches; the buffers still grow if
+// not, and are kept for the next invocations (Archiver.getBatch).
+func (b *batch) reserve(n int) {
+	if cap(b.out) < n {
+		b.out = make([]byte, 0, n)
+	}
+	if l := n / minRecordBytes; cap(b.lines) < l {
+		b.lines = make([]lineInfo, 0, l)
+		b.recs = make([]fhRecord, 0, l)
+	}
+}
+
 // read decodes the payload record by record and writes a line for every
 // TTL deletion. A syntax error anywhere, or a payload that is not a stream
 // event, fails the whole batch; anything wrong inside one record is kept

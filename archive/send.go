@@ -29,9 +29,9 @@ var _ FirehoseAPI = (*firehose.Client)(nil)
 // time (400 records of 1 KB are 400 KB); calls of large records (up to
 // 4 MiB each) go one after another, a round trip each: a stream's default
 // quota of 5 MiB/s (AWS-FACTS.md) would answer more at once with throttled
-// records to send again, not with more throughput. Memory is not what it
-// bounds: a call's body is encoded from the lines as it is sent
-// (streamedBody), not held.
+// records to send again, not with more throughput. It also bounds the
+// request bodies held (requestBody): about 4/3 of the record data in
+// flight.
 const MaxBytesInFlight = MaxBytesPerCall
 
 // byteBudget is a counting semaphore over bytes. Waiters take their turn
@@ -144,7 +144,7 @@ func (d *delivery) send(ctx context.Context, c call) {
 			entries = append(entries, types.Record{Data: d.b.out[rec.start:rec.end]})
 		}
 		d.nCalls.Add(1)
-		body := new(streamedBody)
+		body := newRequestBody(d.a.bodies)
 		out, err := d.a.client.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{
 			DeliveryStreamName: aws.String(d.a.cfg.StreamName),
 			Records:            entries,

@@ -150,7 +150,7 @@ type Profile struct {
 // equal.
 const (
 	CatArchive  = "archive: read the event, convert, write lines, batch"
-	CatEncode   = "SDK: request encoding (JSON; base64 of every record, once to sign, once to send)"
+	CatEncode   = "SDK: request encoding (JSON; base64 of every record, encoded once per call into a kept buffer)"
 	CatSign     = "SDK: SigV4 signing (SHA-256 of the whole body)"
 	CatDecode   = "SDK: response decoding"
 	CatSDKOther = "SDK: middleware, retry, endpoint, other"
@@ -356,11 +356,13 @@ func categorize(s profileSample) string {
 	}
 	for _, f := range s.funcs {
 		switch {
-		case strings.Contains(f, "/signer/"):
+		case strings.Contains(f, "/signer/"), strings.HasPrefix(f, "crypto/sha256."):
+			// The body's SHA-256 is computed as it is encoded
+			// (archive/request.go) and handed to the signer.
 			return CatSign
-		case isStep(f, "Serialize"), strings.Contains(f, "archive.(*streamedBody)"):
-			// The body is encoded as it is read (archive/request.go),
-			// under the signer's hash and under net/http's write.
+		case isStep(f, "Serialize"), strings.Contains(f, "archive.(*requestBody)"):
+			// The body is encoded once, in the serialize step
+			// (archive/request.go).
 			return CatEncode
 		case isStep(f, "Deserialize"):
 			return CatDecode
