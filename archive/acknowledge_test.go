@@ -160,17 +160,8 @@ func (f *answeringFirehose) storedSeqs(t *testing.T) map[string]bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	got := map[string]bool{}
-	for _, rec := range f.stored {
-		for _, l := range bytes.SplitAfter(rec, []byte("\n")) {
-			if len(l) == 0 {
-				continue
-			}
-			line, err := archive.ParseLine(l)
-			if err != nil {
-				t.Fatalf("ParseLine: %v", err)
-			}
-			got[line.SequenceNumber] = true
-		}
+	for _, line := range parseRecords(t, f.stored) {
+		got[line.SequenceNumber] = true
 	}
 	return got
 }

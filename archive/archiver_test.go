@@ -89,8 +89,14 @@ func (f *fakeFirehose) lines(t *testing.T) []archive.Line {
 	t.Helper()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return parseRecords(t, f.delivered)
+}
+
+// parseRecords splits Firehose records into archive lines and parses them.
+func parseRecords(t *testing.T, records [][]byte) []archive.Line {
+	t.Helper()
 	var out []archive.Line
-	for _, rec := range f.delivered {
+	for _, rec := range records {
 		if len(rec) == 0 || rec[len(rec)-1] != '\n' {
 			t.Fatalf("record does not end in a newline: %.80q", rec)
 		}

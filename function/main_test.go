@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,33 +16,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
+	"github.com/ttl-archiver/ttl-archiver/internal/lambdaenv/lambdaenvtest"
 )
-
-// setEnv gives the process exactly env among the variables the SDK and
-// the archiver read, with no shared config or credentials file and no
-// instance metadata, so that nothing of the machine running the test
-// leaks in.
-func setEnv(t *testing.T, env map[string]string) {
-	t.Helper()
-	for _, k := range []string{
-		"FIREHOSE_STREAM_NAME", "BATCH_SIZE", "ARCHIVE_FORMAT", "PACK_RECORDS", "MAX_CONCURRENCY",
-		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY",
-		"AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_FIREHOSE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-		"AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_PROFILE",
-		"AWS_DEFAULT_PROFILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-		"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
-	} {
-		t.Setenv(k, "")
-		_ = os.Unsetenv(k)
-	}
-	dir := t.TempDir()
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-}
 
 var baseEnv = map[string]string{"FIREHOSE_STREAM_NAME": "ttl-archive", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET"}
 
@@ -78,7 +52,7 @@ func TestSetupConfigurationErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := maps.Clone(baseEnv)
 			maps.Copy(env, tt.set)
-			setEnv(t, env)
+			lambdaenvtest.Setenv(t, env)
 			_, err := setup(context.Background(), os.Getenv)
 			if err == nil || !strings.Contains(err.Error(), tt.wantVar) {
 				t.Errorf("setup error = %v, want one naming %s", err, tt.wantVar)
@@ -90,7 +64,7 @@ func TestSetupConfigurationErrors(t *testing.T) {
 func TestSetupBuildsArchiver(t *testing.T) {
 	env := map[string]string{"FIREHOSE_STREAM_NAME": "ttl-archive", "BATCH_SIZE": "250", "ARCHIVE_FORMAT": "dynamodb-json",
 		"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_ENDPOINT_URL_FIREHOSE": "http://127.0.0.1:4573"}
-	setEnv(t, env)
+	lambdaenvtest.Setenv(t, env)
 	a, err := setup(context.Background(), os.Getenv)
 	if err != nil {
 		t.Fatalf("setup: %v", err)
@@ -120,7 +94,7 @@ func TestSetupTakesContainerCredentials(t *testing.T) {
 	env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = "", ""
 	env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = srv.URL + "/creds"
 	env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "token-1"
-	setEnv(t, env)
+	lambdaenvtest.Setenv(t, env)
 	if _, err := setup(context.Background(), os.Getenv); err != nil {
 		t.Fatalf("setup: %v", err)
 	}

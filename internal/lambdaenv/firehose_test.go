@@ -2,34 +2,13 @@ package lambdaenv
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-)
 
-// setSDKEnv gives the process exactly env among the variables the SDK
-// reads that matter here, with no shared files and no instance metadata.
-func setSDKEnv(t *testing.T, env map[string]string) {
-	t.Helper()
-	for _, k := range []string{
-		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-		"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_FIREHOSE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_MAX_ATTEMPTS",
-		"AWS_RETRY_MODE", "AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-	} {
-		t.Setenv(k, "")
-		_ = os.Unsetenv(k)
-	}
-	dir := t.TempDir()
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-}
+	"github.com/ttl-archiver/ttl-archiver/internal/lambdaenv/lambdaenvtest"
+)
 
 // TestFirehoseClientEndpoint: the client goes where the SDK's rules say,
 // and an endpoint that is not an absolute http(s) URL stops init naming
@@ -60,7 +39,7 @@ func TestFirehoseClientEndpoint(t *testing.T) {
 			for k, v := range tt.env {
 				env[k] = v
 			}
-			setSDKEnv(t, env)
+			lambdaenvtest.Setenv(t, env)
 			cfg, err := FirehoseConfig(context.Background())
 			if err == nil {
 				_, err = NewFirehoseClient(cfg)
