@@ -356,7 +356,7 @@ func categorize(s profileSample) string {
 	}
 	for _, f := range s.funcs {
 		switch {
-		case strings.Contains(f, "/signer/"), strings.HasPrefix(f, "crypto/sha256."):
+		case strings.Contains(f, "/signer/"), strings.Contains(f, "sha256."):
 			// The body's SHA-256 is computed as it is encoded
 			// (archive/request.go) and handed to the signer.
 			return CatSign
