@@ -39,7 +39,8 @@ var ErrUnreportable = errors.New("a record that was not archived has no Sequence
 
 // BatchError is the error of an invocation that no partial batch response
 // can answer: the payload is not a stream event that can be read
-// ([ErrNotStreamEvent], invalid JSON), or a record that was not delivered
+// ([ErrNotStreamEvent], invalid JSON), an event from another source than a
+// DynamoDB stream ([ErrNotDynamoDBStream]), or a record that was not delivered
 // has no SequenceNumber ([ErrUnreportable]). Lambda then retries the whole
 // batch, bisecting it when the mapping says so; "BatchError" is the
 // errorType it logs (aws-lambda-go reports the error's type name).
@@ -61,7 +62,8 @@ type Archiver struct {
 	functionName string
 	backoff      Backoff
 	now          func() time.Time
-	idle         chan *batch // batches kept for the next invocations
+	idle         chan *batch  // batches kept for the next invocations
+	bodies       *bodyBuffers // request body buffers kept for the next calls
 }
 
 // Option configures an Archiver.
@@ -93,6 +95,7 @@ func New(client FirehoseAPI, cfg Config, opts ...Option) (*Archiver, error) {
 		o(a)
 	}
 	a.idle = make(chan *batch, maxIdleBatches)
+	a.bodies = &bodyBuffers{max: a.cfg.Concurrency}
 	return a, nil
 }
 
@@ -132,13 +135,15 @@ func (a *Archiver) Config() Config { return a.cfg }
 // Archive archives the TTL deletions of one stream batch (the invocation
 // payload, a DynamoDB stream event). It returns an error only when the
 // whole batch must be retried: a payload that is not a stream event or not
-// valid JSON, or an undelivered record without a SequenceNumber. Every other
+// valid JSON, a record that is not from a DynamoDB stream (nothing of the
+// batch is then sent), or an undelivered record without a SequenceNumber. Every other
 // failure is in Result.Response, record by record.
 func (a *Archiver) Archive(ctx context.Context, payload []byte) (Result, error) {
 	start := a.now()
 	b := a.getBatch()
 	defer a.putBatch(b)
 	b.reset(a.cfg.Format)
+	b.reserve(len(payload))
 
 	var res Result
 	if err := b.read(payload); err != nil {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -72,13 +74,29 @@ func (f *fakeFirehose) PutRecordBatch(ctx context.Context, in *firehose.PutRecor
 	return out, nil
 }
 
+// accepted is Firehose's answer when it takes all n records of a call: an
+// entry with a RecordId for each.
+func accepted(n int) *firehose.PutRecordBatchOutput {
+	out := &firehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(0), RequestResponses: make([]types.PutRecordBatchResponseEntry, n)}
+	for i := range out.RequestResponses {
+		out.RequestResponses[i].RecordId = aws.String("id")
+	}
+	return out
+}
+
 // lines returns the delivered archive lines, split out of packed records.
 func (f *fakeFirehose) lines(t *testing.T) []archive.Line {
 	t.Helper()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return parseRecords(t, f.delivered)
+}
+
+// parseRecords splits Firehose records into archive lines and parses them.
+func parseRecords(t *testing.T, records [][]byte) []archive.Line {
+	t.Helper()
 	var out []archive.Line
-	for _, rec := range f.delivered {
+	for _, rec := range records {
 		if len(rec) == 0 || rec[len(rec)-1] != '\n' {
 			t.Fatalf("record does not end in a newline: %.80q", rec)
 		}
@@ -390,7 +408,7 @@ func TestArchiveBatchErrors(t *testing.T) {
 }
 
 func TestArchiveUnreportableFailure(t *testing.T) {
-	payload := `{"Records":[{"eventID":"1","eventName":"REMOVE","awsRegion":"us-east-1","dynamodb":{"ApproximateCreationDateTime":1763856000,"Keys":{"pk":{"S":"a"}}},"userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"},"eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/T/stream/x"}]}`
+	payload := `{"Records":[{"eventID":"1","eventSource":"aws:dynamodb","eventName":"REMOVE","awsRegion":"us-east-1","dynamodb":{"ApproximateCreationDateTime":1763856000,"Keys":{"pk":{"S":"a"}}},"userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"},"eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/T/stream/x"}]}`
 	f := &fakeFirehose{fail: func(int, []types.Record) ([]bool, error) { return nil, apiError{"AccessDeniedException"} }}
 	a := newArchiver(t, f, nil)
 	_, err := a.Archive(context.Background(), []byte(payload))
@@ -405,7 +423,7 @@ func TestArchiveUnreportableFailure(t *testing.T) {
 func TestArchiveOversizeItemIsGzipped(t *testing.T) {
 	// 200,000 control characters: 200 KB in DynamoDB, 1.2 MB as JSON text
 	// (each becomes \u0001), over Firehose's record limit.
-	payload := `{"Records":[{"eventID":"1","eventName":"REMOVE","awsRegion":"us-east-1","dynamodb":{"ApproximateCreationDateTime":1763856000,"Keys":{"pk":{"S":"a"}},"OldImage":{"pk":{"S":"a"},"v":{"S":"` +
+	payload := `{"Records":[{"eventID":"1","eventSource":"aws:dynamodb","eventName":"REMOVE","awsRegion":"us-east-1","dynamodb":{"ApproximateCreationDateTime":1763856000,"Keys":{"pk":{"S":"a"}},"OldImage":{"pk":{"S":"a"},"v":{"S":"` +
 		strings.Repeat(`\u0001`, 200000) + `"}},"SequenceNumber":"9"},"userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"},"eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/T/stream/x"}]}`
 	f := &fakeFirehose{}
 	a := newArchiver(t, f, nil)
@@ -447,5 +465,67 @@ func TestInvokeResponse(t *testing.T) {
 	empty, err := a.Invoke(context.Background(), []byte(`{"Records":[]}`))
 	if err != nil || string(empty) != `{"batchItemFailures":[]}` {
 		t.Errorf("Invoke(empty batch) = %s, %v; want {\"batchItemFailures\":[]}", empty, err)
+	}
+}
+
+// TestArchiveRefusesOtherEventSources: an event from another source (the
+// samples of aws-lambda-go, a peer's idea of each event) fails the whole
+// invocation with an error naming the source, and nothing is sent; so does
+// a DynamoDB batch with one foreign record in it.
+func TestArchiveRefusesOtherEventSources(t *testing.T) {
+	ttl := func(seq, source string) string {
+		src := ""
+		if source != "" {
+			src = `"eventSource":"` + source + `",`
+		}
+		return `{"eventID":"` + seq + `","eventName":"REMOVE",` + src + `"awsRegion":"us-east-1","eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/T/stream/x",` +
+			`"userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"},` +
+			`"dynamodb":{"ApproximateCreationDateTime":1763856000,"Keys":{"pk":{"S":"` + seq + `"}},"SequenceNumber":"` + seq + `"}}`
+	}
+	file := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("testdata", "foreign", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	tests := []struct {
+		name    string
+		payload string
+		wantMsg string // "" when the event must be accepted
+	}{
+		{"SQS", file("sqs-event.json"), `eventSource "aws:sqs"`},
+		{"Kinesis", file("kinesis-event.json"), `eventSource "aws:kinesis"`},
+		{"S3", file("s3-event.json"), `eventSource "aws:s3"`},
+		{"SNS", file("sns-event.json"), `EventSource "aws:sns"`},
+		{"one SQS record among TTL deletions", `{"Records":[` + ttl("1", "aws:dynamodb") + `,` + ttl("2", "aws:sqs") + `,` + ttl("3", "aws:dynamodb") + `]}`, `record 1 has eventSource "aws:sqs"`},
+		{"no eventSource", `{"Records":[` + ttl("1", "aws:dynamodb") + `,` + ttl("2", "") + `]}`, "record 1 has no eventSource"},
+		{"eventSource in another case", `{"Records":[` + ttl("1", "AWS:DynamoDB") + `]}`, `eventSource "AWS:DynamoDB"`},
+		{"a record that is not an object", `{"Records":[` + ttl("1", "aws:dynamodb") + `,"aws:dynamodb"]}`, "record 1 is not a JSON object"},
+		{"aws-lambda-go's DynamoDB sample", file("dynamodb-event.json"), ""},
+		{"TTL deletions", `{"Records":[` + ttl("1", "aws:dynamodb") + `]}`, ""},
+		{"no records", `{"Records":[]}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeFirehose{}
+			a := newArchiver(t, f, nil)
+			_, err := a.Archive(context.Background(), []byte(tt.payload))
+			if tt.wantMsg == "" {
+				if err != nil {
+					t.Errorf("Archive = %v, want no error", err)
+				}
+				return
+			}
+			if be := (*archive.BatchError)(nil); !errors.As(err, &be) || !errors.Is(err, archive.ErrNotDynamoDBStream) {
+				t.Fatalf("Archive error = %v (%T), want a *BatchError wrapping ErrNotDynamoDBStream", err, err)
+			}
+			if !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("Archive error = %q, want it to say %q", err, tt.wantMsg)
+			}
+			if f.calls != 0 {
+				t.Errorf("made %d Firehose calls, want 0: nothing of the batch may be archived", f.calls)
+			}
+		})
 	}
 }

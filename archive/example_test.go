@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
 )
@@ -18,7 +20,11 @@ func (printFirehose) PutRecordBatch(_ context.Context, in *firehose.PutRecordBat
 	for _, r := range in.Records {
 		_, _ = os.Stdout.Write(r.Data)
 	}
-	return &firehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(0)}, nil
+	out := &firehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(0), RequestResponses: make([]types.PutRecordBatchResponseEntry, len(in.Records))}
+	for i := range out.RequestResponses {
+		out.RequestResponses[i].RecordId = aws.String(strconv.Itoa(i)) // only an entry with a RecordId counts as delivered
+	}
+	return out, nil
 }
 
 func Example() {
@@ -27,9 +33,9 @@ func Example() {
 		panic(err)
 	}
 	event := []byte(`{"Records":[
-	  {"eventID":"1","eventName":"INSERT","dynamodb":{"Keys":{"id":{"S":"a"}},"SequenceNumber":"100"},
+	  {"eventID":"1","eventName":"INSERT","eventSource":"aws:dynamodb","dynamodb":{"Keys":{"id":{"S":"a"}},"SequenceNumber":"100"},
 	   "eventSourceARN":"arn:aws:dynamodb:eu-west-1:123456789012:table/Carts/stream/2025-01-01T00:00:00.000"},
-	  {"eventID":"2","eventName":"REMOVE","awsRegion":"eu-west-1",
+	  {"eventID":"2","eventName":"REMOVE","eventSource":"aws:dynamodb","awsRegion":"eu-west-1",
 	   "dynamodb":{"ApproximateCreationDateTime":1763856000,"Keys":{"id":{"S":"b"}},
 	     "OldImage":{"id":{"S":"b"},"total":{"N":"12345678901234567890.000000000000000001"},"tags":{"SS":["x","y"]}},
 	     "SequenceNumber":"200"},

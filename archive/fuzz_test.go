@@ -115,8 +115,9 @@ func collectingFirehose() (fakeFirehose, func() [][]byte) {
 }
 
 // streamEventShape tells with encoding/json whether payload is valid JSON
-// and a stream event: an object whose members named Records are arrays,
-// at least one. It returns the number of their elements.
+// and a DynamoDB stream event: an object whose members named Records are
+// arrays, at least one, of objects whose eventSource is "aws:dynamodb". It
+// returns the number of their elements.
 func streamEventShape(payload []byte) (valid, event bool, records int) {
 	if !json.Valid(payload) {
 		return false, false, 0
@@ -144,6 +145,13 @@ func streamEventShape(payload []byte) (valid, event bool, records int) {
 		var elems []json.RawMessage
 		if err := json.Unmarshal(v, &elems); err != nil {
 			return true, false, 0
+		}
+		for _, e := range elems {
+			var fields map[string]json.RawMessage // exact names, the last of duplicates
+			var source string
+			if json.Unmarshal(e, &fields) != nil || json.Unmarshal(fields["eventSource"], &source) != nil || source != "aws:dynamodb" {
+				return true, false, 0
+			}
 		}
 		found = true
 		records += len(elems)
@@ -193,7 +201,8 @@ func FuzzArchivePayload(f *testing.F) {
 		f.Add(data, true, true)
 	}
 	for _, s := range []string{``, `{}`, `[]`, `null`, `{"Records":[]}`, `{"Records":{}}`, `{"Records":[1,"x",null,{}]}`,
-		`{"Records":[{"eventName":"REMOVE"}]}`, `{"Records":[],"Records":[{}]}`} {
+		`{"Records":[{"eventName":"REMOVE"}]}`, `{"Records":[],"Records":[{}]}`, `{"Records":[{"eventSource":"aws:dynamodb","eventName":"REMOVE"}]}`,
+		`{"Records":[{"eventSource":"aws:sqs","body":"x"}]}`} {
 		f.Add([]byte(s), false, true)
 	}
 	for _, p := range deepPayloads() {
@@ -287,7 +296,7 @@ func FuzzArchivePayload(f *testing.F) {
 // ttlRecord returns a TTL deletion record with the given OldImage and an
 // extra field.
 func ttlRecord(oldImage, extra string) string {
-	return `{"eventName":"REMOVE","userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"},` +
+	return `{"eventSource":"aws:dynamodb","eventName":"REMOVE","userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"},` +
 		`"eventSourceARN":"arn:aws:dynamodb:us-east-1:123456789012:table/T/stream/2025-01-01T00:00:00.000",` +
 		`"extra":` + extra + `,` +
 		`"dynamodb":{"SequenceNumber":"1","ApproximateCreationDateTime":1763856000,"Keys":{"k":{"S":"1"}},"OldImage":` + oldImage + `}}`
@@ -309,7 +318,7 @@ func deepPayloads() []deepPayload {
 	image := func(n int) string { return `{"a":` + nestM(n, `{"S":"x"}`) + `}` }
 	return []deepPayload{
 		{name: "deep field in an insert",
-			payload: `{"Records":[{"eventName":"INSERT","x":` + deep(200) + `}]}`, skipped: 1},
+			payload: `{"Records":[{"eventSource":"aws:dynamodb","eventName":"INSERT","x":` + deep(200) + `}]}`, skipped: 1},
 		{name: "deep field in a TTL deletion",
 			payload: `{"Records":[` + ttlRecord(`{"a":{"S":"x"}}`, deep(300)) + `]}`},
 		{name: "image too deep to convert",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -16,6 +17,19 @@ import (
 // told apart, so the whole batch fails (and with the template's settings
 // ends in the on-failure destination with its payload).
 var ErrNotStreamEvent = errors.New("payload is not a DynamoDB stream event")
+
+// ErrNotDynamoDBStream is returned for an event with a record that does
+// not say it comes from a DynamoDB stream: its eventSource is not
+// "aws:dynamodb" (an SQS, Kinesis or S3 event has "aws:sqs",
+// "aws:kinesis", "aws:s3"; an SNS one has EventSource "aws:sns"), or the
+// record is not an object. The function was given a trigger it must not
+// have: the whole batch fails and nothing of it is archived, so that
+// Lambda's error metrics and the template's alarms show the mistake
+// instead of a success that archived nothing, or archived the wrong thing.
+var ErrNotDynamoDBStream = errors.New("event is not from a DynamoDB stream (check the function's triggers)")
+
+// dynamoDBEventSource is every DynamoDB stream record's eventSource.
+const dynamoDBEventSource = "aws:dynamodb"
 
 // jstr is a string field as scanned: raw contents and flags.
 type jstr struct {
@@ -30,6 +44,7 @@ func (j jstr) decoded() []byte { return decodeString(j.raw, j.flags) }
 type recordFields struct {
 	eventID, eventName, region, arn jstr
 	seq, viewType                   jstr
+	source, snsSource               jstr // eventSource; EventSource (SNS spells it so)
 	identityType, principalID       jstr
 	hasIdentity                     bool
 	created                         []byte // ApproximateCreationDateTime, number text
@@ -71,6 +86,28 @@ func (b *batch) reset(f Format) {
 	b.c.format = f
 	b.counts = Counts{}
 	b.errs = b.errs[:0]
+}
+
+// minRecordBytes is less than any stream record Lambda sends: eventID,
+// eventName, eventVersion, eventSource, awsRegion, eventSourceARN and the
+// dynamodb metadata alone are over 300 bytes.
+const minRecordBytes = 300
+
+// reserve sizes the batch's buffers for a payload of n bytes before it is
+// read: a process's first invocations would otherwise grow them step by
+// step, copying what they hold each time, for about as much work as the
+// conversion itself. A TTL deletion's line is about the size of its record
+// or smaller (the type names and most of the stream's metadata go), so n
+// bytes of lines is enough for most batches; the buffers still grow if
+// not, and are kept for the next invocations (Archiver.getBatch).
+func (b *batch) reserve(n int) {
+	if cap(b.out) < n {
+		b.out = make([]byte, 0, n)
+	}
+	if l := n / minRecordBytes; cap(b.lines) < l {
+		b.lines = make([]lineInfo, 0, l)
+		b.recs = make([]fhRecord, 0, l)
+	}
 }
 
 // read decodes the payload record by record and writes a line for every
@@ -141,9 +178,7 @@ func (b *batch) record(s *scanner) error {
 		if err := s.skip(); err != nil {
 			return err
 		}
-		r.problem("record is not a JSON object")
-		r.undecided = true
-		return b.finish(r, s.data[start:s.pos])
+		return fmt.Errorf("%w: record %d is not a JSON object", ErrNotDynamoDBStream, b.counts.Received-1)
 	}
 	s.pos++
 	if s.peek() == '}' {
@@ -170,7 +205,24 @@ func (b *batch) record(s *scanner) error {
 			break
 		}
 	}
+	if err := r.checkSource(b.counts.Received - 1); err != nil {
+		return err
+	}
 	return b.finish(r, s.data[start:s.pos])
+}
+
+// checkSource returns an error unless record i says it comes from a
+// DynamoDB stream.
+func (r *recordFields) checkSource(i int) error {
+	switch src := r.source.decoded(); {
+	case r.source.ok && string(src) == dynamoDBEventSource:
+		return nil
+	case r.source.ok:
+		return fmt.Errorf("%w: record %d has eventSource %q, want %q", ErrNotDynamoDBStream, i, src, dynamoDBEventSource)
+	case r.snsSource.ok:
+		return fmt.Errorf("%w: record %d has EventSource %q, want eventSource %q", ErrNotDynamoDBStream, i, r.snsSource.decoded(), dynamoDBEventSource)
+	}
+	return fmt.Errorf("%w: record %d has no eventSource, want %q", ErrNotDynamoDBStream, i, dynamoDBEventSource)
 }
 
 // peekPos returns the offset of the next non-space byte.
@@ -191,6 +243,10 @@ func (b *batch) recordField(s *scanner, r *recordFields, name []byte) error {
 		return err
 	case "awsRegion":
 		return strField(s, r, &r.region, "awsRegion")
+	case "eventSource":
+		return strField(s, r, &r.source, "eventSource")
+	case "EventSource":
+		return strField(s, r, &r.snsSource, "EventSource")
 	case "eventSourceARN":
 		return strField(s, r, &r.arn, "eventSourceARN")
 	case "userIdentity":

@@ -3,48 +3,51 @@ package archive
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"io"
 	"slices"
-	"sort"
 	"sync"
 
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// streamedBody is the body of one PutRecordBatch request, written as it is
-// read instead of held in memory: the SDK's own body up to its Records
-// member, then each record's data in base64 as {"Data":"..."}, then "]}".
-// Its apply method is a per-call option of the Firehose client.
+// requestBody is the body of one PutRecordBatch request: the SDK's own
+// body up to its Records member, then each record's data in base64 as
+// {"Data":"..."}, then "]}", encoded once into a buffer kept between calls
+// (bodyBuffers), with its SHA-256 computed as it is encoded. Its apply
+// method is a per-call option of the Firehose client: the client sends
+// the buffer, and SigV4 signs with the hash given (v4.SetPayloadHash)
+// instead of reading the body again to hash it.
 //
 // The SDK's JSON serializer (smithy-go's ShapeSerializer) appends each
 // record's base64 to a buffer that starts empty and grows step by step,
 // then copies the result into the request: a call of 4 MB of records
-// allocated about 40 MB for a body of 5.3 MB, and held up to twice the
-// body at once. A streamed body allocates none of it
-// (TestStreamedBodyAllocatesLittle); the SDK reads it twice, once for the
-// SHA-256 of SigV4 and once to send it, and each read encodes the records
-// again from the batch's lines, which costs far less than the memory it
-// saves (BENCHMARKS.md, target 4). It is the same bytes as the SDK's body
-// (TestStreamedBodyMatchesSDK).
+// allocated about 40 MB for a body of 5.3 MB. A requestBody allocates
+// nothing once its buffer has grown (TestRequestBodyAllocatesLittle), and
+// each record is encoded once, where a body streamed from the lines was
+// encoded twice (once for the hash, once to send). It is the same bytes
+// as the SDK's body (TestRequestBodyMatchesSDK), and the signature is the
+// SDK's over them (TestRequestBodySignature).
 //
-// The records' data are the batch's lines, which the next invocation
-// overwrites; net/http may still read a request body after its call has
-// returned (when the call is cancelled mid-write). So the caller ends the
-// body when the call returns, and reads after that fail instead of
-// touching the lines.
-type streamedBody struct {
-	mu      sync.Mutex
-	ended   bool
-	prefix  []byte // the SDK's body up to and including `"Records":[`
-	records []types.Record
-	ends    []int64 // ends[i]: offset just past record i's element
-	size    int64
-	pos     int64
+// net/http may still read a request body after its call has returned
+// (when the call is cancelled mid-write), and the buffer goes to the next
+// call. So the caller ends the body when the call returns; reads after
+// that fail instead of touching the buffer.
+type requestBody struct {
+	mu    sync.Mutex
+	ended bool
+	bufs  *bodyBuffers // where buf comes from and goes back to
+	buf   []byte       // the whole body
+	hash  string       // hex SHA-256 of buf
+	pos   int64
 }
 
 // errBodyEnded is what reading a body after its call returned gets.
@@ -59,30 +62,75 @@ const (
 	bodyClose     = `]}`
 )
 
-// apply makes the client send PutRecordBatch inputs with body b.
-func (b *streamedBody) apply(o *firehose.Options) {
-	if o.Protocol != nil {
-		o.Protocol = streamedBodyProtocol{o.Protocol, b}
+// newRequestBody returns a body whose buffer comes from bufs (nil: a new
+// buffer for each body).
+func newRequestBody(bufs *bodyBuffers) *requestBody { return &requestBody{bufs: bufs} }
+
+// apply makes the client send PutRecordBatch inputs with body b, and sign
+// them with its hash.
+func (b *requestBody) apply(o *firehose.Options) {
+	if o.Protocol == nil {
+		return
 	}
+	o.Protocol = requestBodyProtocol{o.Protocol, b}
+	o.APIOptions = append(o.APIOptions, b.addPayloadHash)
 }
 
-// end makes every later read fail; call it when the call has returned.
-func (b *streamedBody) end() {
+// addPayloadHash puts the body's hash where SigV4's ComputePayloadHash
+// step looks first: that step then skips hashing the body itself.
+func (b *requestBody) addPayloadHash(stack *middleware.Stack) error {
+	return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("ttlArchiverPayloadHash",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			b.mu.Lock()
+			hash := b.hash
+			b.mu.Unlock()
+			if hash != "" {
+				ctx = v4.SetPayloadHash(ctx, hash)
+			}
+			return next.HandleFinalize(ctx, in)
+		}), "ComputePayloadHash", middleware.Before)
+}
+
+// end makes every later read fail and hands the buffer back; call it when
+// the call has returned.
+func (b *requestBody) end() {
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ended {
+		return
+	}
 	b.ended = true
-	b.mu.Unlock()
+	if b.bufs != nil && b.buf != nil {
+		b.bufs.put(b.buf)
+	}
+	b.buf = nil
 }
 
-// set lays out the body for prefix and records.
-func (b *streamedBody) set(prefix []byte, records []types.Record) {
-	b.prefix, b.records, b.pos = prefix, records, 0
-	b.ends = slices.Grow(b.ends[:0], len(records))
-	off := int64(len(prefix))
+// set encodes the body for prefix and records, and its hash.
+func (b *requestBody) set(prefix []byte, records []types.Record) {
+	size := len(prefix) + len(bodyClose)
 	for i, r := range records {
-		off += int64(elementLen(i, len(r.Data)))
-		b.ends = append(b.ends, off)
+		size += elementLen(i, len(r.Data))
 	}
-	b.size = off + int64(len(bodyClose))
+	buf := b.bufs.get(size)
+	h := sha256.New()
+	buf = append(buf, prefix...)
+	_, _ = h.Write(buf)
+	for i, r := range records {
+		open := recordOpen
+		if i == 0 {
+			open = open[1:]
+		}
+		start := len(buf)
+		buf = append(buf, open...)
+		buf = base64.StdEncoding.AppendEncode(buf, r.Data)
+		buf = append(buf, recordClose...)
+		_, _ = h.Write(buf[start:]) // hashed while the element is in cache
+	}
+	buf = append(buf, bodyClose...)
+	_, _ = h.Write(buf[len(buf)-len(bodyClose):])
+	b.buf, b.pos = buf, 0
+	b.hash = hex.EncodeToString(h.Sum(nil))
 }
 
 // elementLen is the length of record i's element, of n bytes of data.
@@ -95,67 +143,23 @@ func elementLen(i, n int) int {
 }
 
 // Read writes the body from the current offset.
-func (b *streamedBody) Read(p []byte) (int, error) {
+func (b *requestBody) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.ended {
 		return 0, errBodyEnded
 	}
-	if b.pos >= b.size {
+	if b.pos >= int64(len(b.buf)) {
 		return 0, io.EOF
 	}
-	n := 0
-	for n < len(p) && b.pos < b.size {
-		m := b.readAt(p[n:], b.pos)
-		n += m
-		b.pos += int64(m)
-	}
+	n := copy(p, b.buf[b.pos:])
+	b.pos += int64(n)
 	return n, nil
 }
 
-// readAt writes at least one byte of the body at off (< b.size) into p,
-// from the one piece that holds off.
-func (b *streamedBody) readAt(p []byte, off int64) int {
-	if off < int64(len(b.prefix)) {
-		return copy(p, b.prefix[off:])
-	}
-	if len(b.records) == 0 || off >= b.ends[len(b.ends)-1] {
-		return copy(p, bodyClose[off-(b.size-int64(len(bodyClose))):])
-	}
-	i := sort.Search(len(b.ends), func(i int) bool { return b.ends[i] > off })
-	start := int64(len(b.prefix))
-	if i > 0 {
-		start = b.ends[i-1]
-	}
-	o := int(off - start)
-	open := recordOpen
-	if i == 0 {
-		open = open[1:]
-	}
-	if o < len(open) {
-		return copy(p, open[o:])
-	}
-	o -= len(open)
-	data := b.records[i].Data
-	if enc := base64.StdEncoding.EncodedLen(len(data)); o >= enc {
-		return copy(p, recordClose[o-enc:])
-	}
-	// Base64 turns each 3 bytes into 4: encode whole groups straight into
-	// p, or one group aside when off is inside a group or p is short.
-	src := data[o/4*3:]
-	if o%4 == 0 && len(p) >= 4 {
-		src = src[:min(len(src), len(p)/4*3)]
-		base64.StdEncoding.Encode(p, src)
-		return base64.StdEncoding.EncodedLen(len(src))
-	}
-	var group [4]byte
-	base64.StdEncoding.Encode(group[:], src[:min(len(src), 3)])
-	return copy(p, group[o%4:base64.StdEncoding.EncodedLen(min(len(src), 3))])
-}
-
 // Seek sets the offset of the next Read; the SDK seeks to find the length
-// and to read the body again.
-func (b *streamedBody) Seek(offset int64, whence int) (int64, error) {
+// and to send the body again on a retry.
+func (b *requestBody) Seek(offset int64, whence int) (int64, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch whence {
@@ -163,7 +167,7 @@ func (b *streamedBody) Seek(offset int64, whence int) (int64, error) {
 	case io.SeekCurrent:
 		offset += b.pos
 	case io.SeekEnd:
-		offset += b.size
+		offset += int64(len(b.buf))
 	default:
 		return 0, errors.New("archive: PutRecordBatch body: invalid whence")
 	}
@@ -174,19 +178,68 @@ func (b *streamedBody) Seek(offset int64, whence int) (int64, error) {
 	return offset, nil
 }
 
-// streamedBodyProtocol is the SDK's protocol (awsJson 1.1 for Firehose)
-// with PutRecordBatch's body streamed; every other call, and every part of
-// the request but the body, is the SDK's.
-type streamedBodyProtocol struct {
+// bodyBuffers keeps the buffers of bodies whose calls have returned, for
+// the next calls: at most max, the largest. The byte budget
+// (MaxBytesInFlight) bounds what is in flight, so the buffers kept are
+// about one call's worth of the largest calls plus a few small ones.
+type bodyBuffers struct {
+	mu   sync.Mutex
+	free [][]byte
+	max  int
+}
+
+// get returns an empty buffer of capacity at least n: the smallest kept
+// one that fits, or a new one.
+func (p *bodyBuffers) get(n int) []byte {
+	if p == nil {
+		return make([]byte, 0, n)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	best := -1
+	for i, f := range p.free {
+		if cap(f) >= n && (best < 0 || cap(f) < cap(p.free[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return make([]byte, 0, n)
+	}
+	buf := p.free[best]
+	p.free = slices.Delete(p.free, best, best+1)
+	return buf[:0]
+}
+
+// put keeps buf for a later call, dropping the smallest kept buffer when
+// there are too many.
+func (p *bodyBuffers) put(buf []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, buf)
+	if len(p.free) > p.max {
+		smallest := 0
+		for i, f := range p.free {
+			if cap(f) < cap(p.free[smallest]) {
+				smallest = i
+			}
+		}
+		p.free = slices.Delete(p.free, smallest, smallest+1)
+	}
+}
+
+// requestBodyProtocol is the SDK's protocol (awsJson 1.1 for Firehose)
+// with PutRecordBatch's body encoded by requestBody; every other call, and
+// every part of the request but the body, is the SDK's.
+type requestBodyProtocol struct {
 	smithyhttp.ClientProtocol
-	body *streamedBody
+	body *requestBody
 }
 
 // SerializeRequest lets the SDK write the request with no records (the
 // method, path, headers and every other member of the input), then makes
 // the body that request's body followed by the records, base64-encoded as
 // the SDK encodes blobs. Inputs it does not expect go to the SDK whole.
-func (p streamedBodyProtocol) SerializeRequest(ctx context.Context, op *smithy.OperationSchema, in smithy.Serializable, req *smithyhttp.Request) error {
+func (p requestBodyProtocol) SerializeRequest(ctx context.Context, op *smithy.OperationSchema, in smithy.Serializable, req *smithyhttp.Request) error {
 	input, ok := in.(*firehose.PutRecordBatchInput)
 	if !ok || len(input.Records) == 0 || slices.ContainsFunc(input.Records, func(r types.Record) bool { return r.Data == nil }) {
 		return p.ClientProtocol.SerializeRequest(ctx, op, in, req)

@@ -3,7 +3,9 @@ package archive
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -11,9 +13,12 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
@@ -25,10 +30,10 @@ type sentRequest struct {
 	body                               []byte
 }
 
-// TestStreamedBodyMatchesSDK sends the same inputs through the real client
-// with and without a streamedBody, to a loopback server, and compares the
+// TestRequestBodyMatchesSDK sends the same inputs through the real client
+// with and without a requestBody, to a loopback server, and compares the
 // requests: the body must be the SDK's, byte for byte.
-func TestStreamedBodyMatchesSDK(t *testing.T) {
+func TestRequestBodyMatchesSDK(t *testing.T) {
 	var got []sentRequest
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -73,7 +78,7 @@ func TestStreamedBodyMatchesSDK(t *testing.T) {
 			// Validation rejects some of these inputs before anything is
 			// sent; both ways must then fail alike.
 			_, errSDK := client.PutRecordBatch(context.Background(), in)
-			_, errExact := client.PutRecordBatch(context.Background(), in, new(streamedBody).apply)
+			_, errExact := client.PutRecordBatch(context.Background(), in, newRequestBody(nil).apply)
 			if (errSDK == nil) != (errExact == nil) {
 				t.Fatalf("PutRecordBatch errors: SDK %v, streamed %v", errSDK, errExact)
 			}
@@ -97,10 +102,10 @@ func TestStreamedBodyMatchesSDK(t *testing.T) {
 	}
 }
 
-// TestStreamedBodyAllocatesLittle: a call allocates a small fraction of
-// its body, where the SDK alone grows a buffer up to the body step by step
-// and then copies it.
-func TestStreamedBodyAllocatesLittle(t *testing.T) {
+// TestRequestBodyAllocatesLittle: once its buffer is kept, a call
+// allocates a small fraction of its body, where the SDK alone grows a
+// buffer up to the body step by step and then copies it.
+func TestRequestBodyAllocatesLittle(t *testing.T) {
 	in := &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("s")}
 	for range 8 {
 		in.Records = append(in.Records, types.Record{Data: bytes.Repeat([]byte("0123456789"), 50_000)})
@@ -125,18 +130,25 @@ func TestStreamedBodyAllocatesLittle(t *testing.T) {
 		})
 	}
 	sdk := allocated()
-	streamed := allocated(new(streamedBody).apply)
+	bufs := &bodyBuffers{max: 1}
+	first := newRequestBody(bufs)
+	allocated(first.apply) // grows the buffer kept
+	first.end()
+	body := newRequestBody(bufs)
+	streamed := allocated(body.apply)
+	body.end()
 	if bodyLen < 5_000_000 {
 		t.Fatalf("body sent = %d bytes, want the whole 4/3 × 4 MB", bodyLen)
 	}
 	if limit := 0.05 * float64(bodyLen); streamed > limit {
-		t.Errorf("bytes allocated by a call with a streamed body = %.0f, want at most %.0f (5%% of the %d-byte body); the SDK alone: %.0f", streamed, limit, bodyLen, sdk)
+		t.Errorf("bytes allocated by a call with a kept body buffer = %.0f, want at most %.0f (5%% of the %d-byte body); the SDK alone: %.0f", streamed, limit, bodyLen, sdk)
 	}
 }
 
-// TestStreamedBodyReadsAndSeeks reads bodies in pieces of every size and
-// from every offset, and compares them with the body written whole.
-func TestStreamedBodyReadsAndSeeks(t *testing.T) {
+// TestRequestBodyReadsAndSeeks reads bodies in pieces of every size and
+// from every offset, and compares them with the body written whole, and
+// checks the hash given to the signer.
+func TestRequestBodyReadsAndSeeks(t *testing.T) {
 	prefix := []byte(`{"DeliveryStreamName":"s","Records":[`)
 	var data [][]byte
 	for n := range 12 {
@@ -159,8 +171,11 @@ func TestStreamedBodyReadsAndSeeks(t *testing.T) {
 	}
 	want = append(want, "]}"...)
 
-	b := new(streamedBody)
+	b := newRequestBody(nil)
 	b.set(prefix, records)
+	if sum := sha256.Sum256(want); b.hash != hex.EncodeToString(sum[:]) {
+		t.Errorf("hash = %s, want the SHA-256 of the body %x", b.hash, sum)
+	}
 	if n, err := b.Seek(0, io.SeekEnd); err != nil || n != int64(len(want)) {
 		t.Fatalf("Seek(0, SeekEnd) = %d, %v; want %d", n, err, len(want))
 	}
@@ -190,6 +205,67 @@ func TestStreamedBodyReadsAndSeeks(t *testing.T) {
 	}
 	if n, err := b.Read(make([]byte, 10)); n != 0 || !errors.Is(err, errBodyEnded) {
 		t.Errorf("Read after end = %d, %v; want 0, errBodyEnded", n, err)
+	}
+}
+
+// TestRequestBodySignature: the request is signed over the body it
+// carries. A loopback server signs what it received again with the SDK's
+// own signer, hashing the body itself, and compares the signatures.
+func TestRequestBodySignature(t *testing.T) {
+	creds := aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "SECRET", SessionToken: "TOKEN"}
+	var checked atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		auth := r.Header.Get("Authorization")
+		_, signed, _ := strings.Cut(auth, "SignedHeaders=")
+		signed, _, _ = strings.Cut(signed, ",")
+		when, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		again, _ := http.NewRequest(r.Method, "http://"+r.Host+r.URL.RequestURI(), nil)
+		for _, h := range strings.Split(signed, ";") {
+			switch h {
+			case "host":
+			case "content-length":
+				again.ContentLength = int64(len(body))
+			default:
+				again.Header[http.CanonicalHeaderKey(h)] = r.Header.Values(h)
+			}
+		}
+		sum := sha256.Sum256(body)
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, again, hex.EncodeToString(sum[:]), "firehose", "us-east-1", when); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		checked.Add(1)
+		if again.Header.Get("Authorization") != auth {
+			t.Errorf("Authorization = %s, want %s (signed again over the %d bytes received)", auth, again.Header.Get("Authorization"), len(body))
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_, _ = io.WriteString(w, `{"FailedPutCount":0,"RequestResponses":[{"RecordId":"1"},{"RecordId":"2"}]}`)
+	}))
+	defer srv.Close()
+	client := firehose.New(firehose.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String(srv.URL),
+		Credentials:      credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken),
+		RetryMaxAttempts: 1,
+	})
+	in := &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String("s"),
+		Records: []types.Record{{Data: []byte("{\"a\":1}\n")}, {Data: bytes.Repeat([]byte("xyz"), 70_000)}}}
+	body := newRequestBody(&bodyBuffers{max: 1})
+	_, err := client.PutRecordBatch(context.Background(), in, body.apply)
+	body.end()
+	if err != nil {
+		t.Fatalf("PutRecordBatch: %v", err)
+	}
+	if checked.Load() != 1 {
+		t.Fatalf("server checked %d requests, want 1", checked.Load())
+	}
+	if body.hash == "" {
+		t.Error("the body gave the signer no hash: the SDK hashed it again")
 	}
 }
 

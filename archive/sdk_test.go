@@ -1,7 +1,6 @@
 package archive_test
 
 import (
-	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -60,17 +59,8 @@ func TestArchiveThroughSDK(t *testing.T) {
 				t.Fatalf("BatchItemFailures = %d records, want none; problems %v", len(res.Response.BatchItemFailures), res.Problems)
 			}
 			got := map[string]int{}
-			for _, rec := range sink.Records() {
-				for _, l := range bytes.SplitAfter(rec, []byte("\n")) {
-					if len(l) == 0 {
-						continue
-					}
-					line, err := archive.ParseLine(l)
-					if err != nil {
-						t.Fatalf("ParseLine: %v", err)
-					}
-					got[line.SequenceNumber]++
-				}
+			for _, line := range parseRecords(t, sink.Records()) {
+				got[line.SequenceNumber]++
 			}
 			for _, s := range ttlSeqs(recs) {
 				if got[s] == 0 {

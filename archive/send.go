@@ -2,7 +2,9 @@ package archive
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,9 +29,9 @@ var _ FirehoseAPI = (*firehose.Client)(nil)
 // time (400 records of 1 KB are 400 KB); calls of large records (up to
 // 4 MiB each) go one after another, a round trip each: a stream's default
 // quota of 5 MiB/s (AWS-FACTS.md) would answer more at once with throttled
-// records to send again, not with more throughput. Memory is not what it
-// bounds: a call's body is encoded from the lines as it is sent
-// (streamedBody), not held.
+// records to send again, not with more throughput. It also bounds the
+// request bodies held (requestBody): about 4/3 of the record data in
+// flight.
 const MaxBytesInFlight = MaxBytesPerCall
 
 // byteBudget is a counting semaphore over bytes. Waiters take their turn
@@ -142,7 +144,7 @@ func (d *delivery) send(ctx context.Context, c call) {
 			entries = append(entries, types.Record{Data: d.b.out[rec.start:rec.end]})
 		}
 		d.nCalls.Add(1)
-		body := new(streamedBody)
+		body := newRequestBody(d.a.bodies)
 		out, err := d.a.client.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{
 			DeliveryStreamName: aws.String(d.a.cfg.StreamName),
 			Records:            entries,
@@ -155,24 +157,12 @@ func (d *delivery) send(ctx context.Context, c call) {
 			}
 			continue
 		}
-		if aws.ToInt32(out.FailedPutCount) == 0 {
-			pending = pending[:0]
-			break
-		}
-		if len(out.RequestResponses) != len(pending) {
-			// The answer cannot be matched to the records: send them all
-			// again (at worst a duplicate, never a loss).
-			d.noteErr(fmt.Errorf("put record batch to %s: %d responses for %d records", d.a.cfg.StreamName, len(out.RequestResponses), len(pending)))
-			continue
-		}
-		still := pending[:0]
-		for k, resp := range out.RequestResponses {
-			if aws.ToString(resp.ErrorCode) != "" {
-				still = append(still, pending[k])
-				if k == 0 || len(still) == 1 {
-					d.noteErr(fmt.Errorf("put record batch to %s: %d of %d records failed: %s: %s",
-						d.a.cfg.StreamName, aws.ToInt32(out.FailedPutCount), len(pending), aws.ToString(resp.ErrorCode), aws.ToString(resp.ErrorMessage)))
-				}
+		still, verr := acknowledge(out, pending)
+		if verr != nil {
+			verr = fmt.Errorf("put record batch to %s: %w", d.a.cfg.StreamName, verr)
+			d.noteErr(verr)
+			if errors.Is(verr, ErrFirehoseProtocol) {
+				d.logProtocolError(ctx, verr, len(pending), out)
 			}
 		}
 		pending = still
@@ -198,4 +188,70 @@ func (d *delivery) noteErr(err error) {
 	d.errMu.Lock()
 	d.lastErr = err
 	d.errMu.Unlock()
+}
+
+// ErrFirehoseProtocol is an answer to PutRecordBatch that cannot be matched
+// to the records sent: RequestResponses with fewer or more entries than
+// records (an HTTP 200 with an empty body or `{}` decodes as none at all),
+// or entries that say neither RecordId nor ErrorCode, or a FailedPutCount
+// that disagrees with the entries. Every record the answer does not
+// acknowledge is sent again.
+var ErrFirehoseProtocol = errors.New("firehose answer does not match the records sent")
+
+// acknowledge returns the records of pending (in the order sent) that
+// Firehose's answer does not prove delivered, and an error describing
+// what was wrong with the answer, if anything. A record counts as
+// delivered only when the entry at its position has a RecordId and no
+// ErrorCode (AWS-FACTS.md, "PutRecordBatch answers RequestResponses in the
+// order of the records sent"). FailedPutCount is only cross-checked: the
+// SDK decodes an empty or `{}` body as FailedPutCount 0 with no entries.
+// still reuses pending's array.
+func acknowledge(out *firehose.PutRecordBatchOutput, pending []int) (still []int, err error) {
+	if out == nil {
+		out = &firehose.PutRecordBatchOutput{}
+	}
+	failedPut := aws.ToInt32(out.FailedPutCount)
+	if len(out.RequestResponses) != len(pending) {
+		return pending, fmt.Errorf("%w: %d records sent, %d entries received, FailedPutCount %d",
+			ErrFirehoseProtocol, len(pending), len(out.RequestResponses), failedPut)
+	}
+	still = pending[:0]
+	var firstCode, firstMsg string
+	unanswered := 0 // entries with neither RecordId nor ErrorCode
+	for k, resp := range out.RequestResponses {
+		code, id := aws.ToString(resp.ErrorCode), aws.ToString(resp.RecordId)
+		if code == "" && id != "" {
+			continue
+		}
+		still = append(still, pending[k])
+		switch {
+		case code == "":
+			unanswered++
+		case firstCode == "":
+			firstCode, firstMsg = code, aws.ToString(resp.ErrorMessage)
+		}
+	}
+	switch {
+	case unanswered > 0 || int(failedPut) != len(still):
+		return still, fmt.Errorf("%w: %d records sent, %d entries received, FailedPutCount %d, %d entries not acknowledged (%d with neither RecordId nor ErrorCode)",
+			ErrFirehoseProtocol, len(pending), len(out.RequestResponses), failedPut, len(still), unanswered)
+	case len(still) > 0:
+		return still, fmt.Errorf("%d of %d records failed: %s: %s", len(still), len(pending), firstCode, firstMsg)
+	}
+	return still, nil
+}
+
+// logProtocolError logs an answer that did not match the call, with the
+// call's details, whatever becomes of the records afterwards: a faulty
+// proxy or an API change shows in the log even when a resend cures it.
+func (d *delivery) logProtocolError(ctx context.Context, err error, sent int, out *firehose.PutRecordBatchOutput) {
+	if d.a.logger == nil {
+		return
+	}
+	d.a.logger.LogAttrs(ctx, slog.LevelError, "firehose answer does not match the call; its records are sent again",
+		slog.String("stream", d.a.cfg.StreamName),
+		slog.Int("records_sent", sent),
+		slog.Int("entries_received", len(out.RequestResponses)),
+		slog.Int("failed_put_count", int(aws.ToInt32(out.FailedPutCount))),
+		slog.String("error", err.Error()))
 }

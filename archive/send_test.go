@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
-	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
 	"github.com/ttl-archiver/ttl-archiver/internal/streamgen"
@@ -43,7 +41,7 @@ func (f *inFlightFirehose) PutRecordBatch(ctx context.Context, in *firehose.PutR
 	f.calls--
 	f.bytes -= n
 	f.mu.Unlock()
-	return &firehose.PutRecordBatchOutput{FailedPutCount: aws.Int32(0), RequestResponses: make([]types.PutRecordBatchResponseEntry, len(in.Records))}, nil
+	return accepted(len(in.Records)), nil
 }
 
 // TestDeliverBoundsBytesInFlight: calls of large records go out one at a

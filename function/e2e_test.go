@@ -29,6 +29,9 @@ import (
 var bootstrap string
 
 func TestMain(m *testing.M) {
+	if os.Getenv("TTL_ARCHIVER_PRINT_LINES") != "" {
+		os.Exit(m.Run()) // a child of TestMetricsSurviveAllowedLogLevels needs no bootstrap
+	}
 	os.Exit(local.RunWithBootstrap(m, &bootstrap))
 }
 

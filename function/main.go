@@ -7,12 +7,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/service/firehose"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
 	"github.com/ttl-archiver/ttl-archiver/internal/lambdaenv"
@@ -20,7 +20,7 @@ import (
 
 func main() {
 	lambdaenv.SetMemoryLimit(os.Getenv) // before anything is allocated for a batch
-	a, err := setup(os.Getenv)
+	a, err := setup(context.Background(), os.Getenv)
 	if err != nil {
 		// A configuration error stops the function at init: Lambda reports
 		// the exit and this message, and no batch is taken (and lost).
@@ -31,18 +31,22 @@ func main() {
 }
 
 // setup reads the configuration and builds the archiver, once per process.
-func setup(getenv func(string) string) (*archive.Archiver, error) {
+// The archiver's settings come through getenv; the Firehose client's
+// (region, credentials, endpoints, retries) are the SDK's to read, from
+// the process environment and every source the SDK knows.
+func setup(ctx context.Context, getenv func(string) string) (*archive.Archiver, error) {
 	cfg, err := archive.ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
-	// Region, credentials, endpoints and retry settings come from the
-	// environment Lambda sets.
-	opts, err := lambdaenv.FirehoseOptions(getenv)
+	awsCfg, err := lambdaenv.FirehoseConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
 	}
-	client := firehose.New(opts)
+	client, err := lambdaenv.NewFirehoseClient(awsCfg)
+	if err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
 	return archive.New(client, cfg,
 		archive.WithLogger(lambdacontext.NewLogger()),
 		archive.WithMetrics(os.Stdout, getenv("AWS_LAMBDA_FUNCTION_NAME")),

@@ -16,6 +16,18 @@ type Sample []float64
 // an even count), NaN when empty.
 func (s Sample) Median() float64 { return s.quantile(0.5) }
 
+// Mean returns the arithmetic mean (0 for no values).
+func (s Sample) Mean() float64 {
+	if len(s) == 0 {
+		return 0
+	}
+	t := 0.0
+	for _, v := range s {
+		t += v
+	}
+	return t / float64(len(s))
+}
+
 // Min returns the smallest value.
 func (s Sample) Min() float64 { return s.quantile(0) }
 

@@ -302,7 +302,7 @@ type MemoryVariant struct {
 }
 
 // GCSweepEnvs are the garbage collector settings of section 2.
-var GCSweepEnvs = [][]string{nil, {"GOGC=200"}, {"GOGC=400"}}
+var GCSweepEnvs = [][]string{nil, {"GOGC=100"}, {"GOGC=400"}}
 
 // MemoryVariantEnvs are the settings tried on the worst shape: the
 // defaults first.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
@@ -20,8 +21,8 @@ import (
 // Setup phases, in the order function/main.go runs them.
 const (
 	PhaseConfig   = "archive.ConfigFromEnv"
-	PhaseAWS      = "lambdaenv.FirehoseOptions"
-	PhaseClient   = "firehose.New"
+	PhaseAWS      = "lambdaenv.FirehoseConfig (config.LoadDefaultConfig, credentials retrieved)"
+	PhaseClient   = "lambdaenv.NewFirehoseClient (firehose.NewFromConfig)"
 	PhaseArchiver = "archive.New (lambdacontext.NewLogger, metrics)"
 )
 
@@ -42,16 +43,18 @@ func ProbeSetup(ctx context.Context) error {
 	}
 	var (
 		cfg    archive.Config
-		opts   firehose.Options
+		awsCfg aws.Config
 		client *firehose.Client
 	)
 	if err := step(PhaseConfig, func() (err error) { cfg, err = archive.ConfigFromEnv(os.Getenv); return err }); err != nil {
 		return err
 	}
-	if err := step(PhaseAWS, func() (err error) { opts, err = lambdaenv.FirehoseOptions(os.Getenv); return err }); err != nil {
+	if err := step(PhaseAWS, func() (err error) { awsCfg, err = lambdaenv.FirehoseConfig(ctx); return err }); err != nil {
 		return err
 	}
-	_ = step(PhaseClient, func() error { client = firehose.New(opts); return nil })
+	if err := step(PhaseClient, func() (err error) { client, err = lambdaenv.NewFirehoseClient(awsCfg); return err }); err != nil {
+		return err
+	}
 	if err := step(PhaseArchiver, func() error {
 		_, err := archive.New(client, cfg, archive.WithLogger(lambdacontext.NewLogger()), archive.WithMetrics(os.Stdout, os.Getenv("AWS_LAMBDA_FUNCTION_NAME")))
 		return err

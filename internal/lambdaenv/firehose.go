@@ -1,120 +1,106 @@
 // Package lambdaenv reads what the Lambda environment gives the function:
-// the Firehose client's settings (region, credentials, endpoints, retries)
-// and the memory it may use. It is the function's wiring, kept apart from
-// package main so that the benchmarks time the same code.
+// the Firehose client's configuration (region, credentials, endpoints,
+// retries) and the memory it may use. It is the function's wiring, kept
+// apart from package main so that the benchmarks time the same code.
 package lambdaenv
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"os"
 	"strconv"
-	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 )
 
-// FirehoseOptions reads the Firehose client's settings from the
-// environment Lambda gives the function, the way the SDK's
-// config.LoadDefaultConfig reads the same variables
-// (TestFirehoseOptionsMatchSDK compares them):
-//
-//   - the region: AWS_REGION, else AWS_DEFAULT_REGION;
-//   - credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-//     AWS_SESSION_TOKEN, which Lambda sets from the execution role;
-//   - endpoints: AWS_ENDPOINT_URL_FIREHOSE, else AWS_ENDPOINT_URL, unless
-//     AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true; AWS_USE_FIPS_ENDPOINT
-//     and AWS_USE_DUALSTACK_ENDPOINT;
-//   - retries: AWS_MAX_ATTEMPTS and AWS_RETRY_MODE.
-//
-// It reads nothing else: no shared config or credentials files, profiles,
-// SSO, web identity, container or instance credentials. Those are
-// config.LoadDefaultConfig's, and linking it brings the SSO, SSO OIDC,
-// sign-in and STS clients, whose package initialisation alone was 3 ms of
-// the function's start-up (BENCHMARKS.md, section 5) for credential
-// sources a Lambda function does not use. A variable that is missing or
-// malformed stops the function at start-up, named.
-func FirehoseOptions(getenv func(string) string) (firehose.Options, error) {
-	var o firehose.Options
-	o.Region = firstSet(getenv, "AWS_REGION", "AWS_DEFAULT_REGION")
-	if o.Region == "" {
-		return o, errors.New("AWS_REGION is not set: want the region of the Firehose stream (Lambda sets it)")
-	}
+// endpointVars are the variables the SDK takes the Firehose endpoint from,
+// the service's own first.
+var endpointVars = []string{"AWS_ENDPOINT_URL_FIREHOSE", "AWS_ENDPOINT_URL"}
 
-	id, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
-	if id == "" || secret == "" {
-		return o, errors.New("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set: want the credentials Lambda sets from the function's execution role (the function reads no other credential source)")
-	}
-	creds := credentials.NewStaticCredentialsProvider(id, secret, getenv("AWS_SESSION_TOKEN"))
-	creds.Value.AccountID = getenv("AWS_ACCOUNT_ID")
-	o.Credentials = creds
+// credentialsTimeout bounds the first retrieval of credentials at init
+// (Lambda's init phase may last 10 s): from the environment it takes
+// microseconds; from a container credentials endpoint, one local round trip.
+const credentialsTimeout = 5 * time.Second
 
-	ignore, _, err := envBool(getenv, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+// FirehoseConfig loads the Firehose client's configuration as the SDK does
+// (config.LoadDefaultConfig: environment, shared files, and every
+// credential source of the SDK's chain, container credentials included),
+// so the SDK's documented rules are the function's. optFns are for callers
+// outside Lambda (the benchmarks); the function passes none.
+//
+// It checks at init what the SDK would only find out at the first call,
+// naming the variable:
+//   - a region must be set (AWS_REGION, which Lambda sets);
+//   - an endpoint URL (AWS_ENDPOINT_URL_FIREHOSE, AWS_ENDPOINT_URL) must
+//     be an absolute http or https URL: the SDK takes any string and every
+//     invocation would then fail until its deadline;
+//   - AWS_MAX_ATTEMPTS, when set, must be 1 or more;
+//   - credentials must be retrievable: they are retrieved once here, and
+//     the SDK caches them for the first call.
+//
+// A malformed value the SDK itself reads (AWS_RETRY_MODE,
+// AWS_USE_FIPS_ENDPOINT...) is the SDK's error, which names it.
+func FirehoseConfig(ctx context.Context, optFns ...func(*config.LoadOptions) error) (aws.Config, error) {
+	for _, k := range endpointVars {
+		if err := checkEndpoint(k, os.Getenv(k)); err != nil {
+			return aws.Config{}, err
+		}
+	}
+	if v := os.Getenv("AWS_MAX_ATTEMPTS"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 {
+			return aws.Config{}, fmt.Errorf("AWS_MAX_ATTEMPTS=%q is not valid: want a whole number of attempts, 1 or more", v)
+		}
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, optFns...)
 	if err != nil {
-		return o, err
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	if !ignore {
-		if u := firstSet(getenv, "AWS_ENDPOINT_URL_FIREHOSE", "AWS_ENDPOINT_URL"); u != "" {
-			o.BaseEndpoint = aws.String(u)
+	if cfg.Region == "" {
+		return aws.Config{}, errors.New("AWS_REGION is not set: want the region of the Firehose stream (Lambda sets it)")
+	}
+	if cfg.BaseEndpoint != nil {
+		if err := checkEndpoint("the shared config's endpoint_url", *cfg.BaseEndpoint); err != nil {
+			return aws.Config{}, err
 		}
 	}
-	// Both are three-state, as in the SDK: unset, true or false.
-	fips, set, err := envBool(getenv, "AWS_USE_FIPS_ENDPOINT")
-	switch {
-	case err != nil:
-		return o, err
-	case fips:
-		o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
-	case set:
-		o.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateDisabled
+	if cfg.Credentials == nil {
+		return aws.Config{}, errors.New("no AWS credentials: want those Lambda gives the function's execution role (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or container credentials)")
 	}
-	dual, set, err := envBool(getenv, "AWS_USE_DUALSTACK_ENDPOINT")
-	switch {
-	case err != nil:
-		return o, err
-	case dual:
-		o.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateEnabled
-	case set:
-		o.EndpointOptions.UseDualStackEndpoint = aws.DualStackEndpointStateDisabled
+	cctx, cancel := context.WithTimeout(ctx, credentialsTimeout)
+	defer cancel()
+	if _, err := cfg.Credentials.Retrieve(cctx); err != nil {
+		return aws.Config{}, fmt.Errorf("retrieve AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or container credentials, as Lambda sets them for the execution role): %w", err)
 	}
-
-	if v := getenv("AWS_MAX_ATTEMPTS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return o, fmt.Errorf("AWS_MAX_ATTEMPTS is %q: want a whole number of attempts, 1 or more", v)
-		}
-		o.RetryMaxAttempts = n
-	}
-	if v := getenv("AWS_RETRY_MODE"); v != "" {
-		if o.RetryMode, err = aws.ParseRetryMode(v); err != nil {
-			return o, fmt.Errorf("AWS_RETRY_MODE is %q: want standard or adaptive", v)
-		}
-	}
-	return o, nil
+	return cfg, nil
 }
 
-// firstSet returns the value of the first of keys that is set.
-func firstSet(getenv func(string) string, keys ...string) string {
-	for _, k := range keys {
-		if v := getenv(k); v != "" {
-			return v
+// NewFirehoseClient builds the Firehose client from cfg, with the
+// service-specific settings the SDK resolves (AWS_ENDPOINT_URL_FIREHOSE),
+// and checks the endpoint it resolved.
+func NewFirehoseClient(cfg aws.Config) (*firehose.Client, error) {
+	client := firehose.NewFromConfig(cfg)
+	if e := client.Options().BaseEndpoint; e != nil {
+		if err := checkEndpoint("the Firehose endpoint URL (AWS_ENDPOINT_URL_FIREHOSE, or endpoint_url in the shared config's firehose section)", *e); err != nil {
+			return nil, err
 		}
 	}
-	return ""
+	return client, nil
 }
 
-// envBool reads a true/false variable as the SDK does (either case), and
-// whether it is set.
-func envBool(getenv func(string) string, key string) (value, set bool, err error) {
-	switch v := getenv(key); {
-	case v == "":
-		return false, false, nil
-	case strings.EqualFold(v, "true"):
-		return true, true, nil
-	case strings.EqualFold(v, "false"):
-		return false, true, nil
-	default:
-		return false, false, fmt.Errorf("%s is %q: want true or false", key, v)
+// checkEndpoint returns an error naming name unless v is empty or an
+// absolute http or https URL with a host.
+func checkEndpoint(name, v string) error {
+	if v == "" {
+		return nil
 	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s=%q is not valid: want an absolute http or https URL, such as https://firehose.us-east-1.amazonaws.com", name, v)
+	}
+	return nil
 }

@@ -50,10 +50,22 @@ func MemoryLimit(getenv func(string) string) int64 {
 	return limit
 }
 
-// SetMemoryLimit applies MemoryLimit; call it before anything is
-// allocated for a batch.
+// gcPercent is the collector's target (GOGC) when the function sets a
+// soft memory limit: the heap may grow to three times what is live
+// between collections instead of twice. The bootstrap's live heap is
+// little more than one batch, so at GOGC=100 it collects several times per
+// invocation; at 200 it spends about a tenth less CPU per invocation, and
+// the soft limit still bounds the peak (BENCHMARKS.md, sections 2 and 4).
+const gcPercent = 200
+
+// SetMemoryLimit applies MemoryLimit and, when it sets a limit and GOGC
+// is not set, the collector's target gcPercent; call it before anything
+// is allocated for a batch.
 func SetMemoryLimit(getenv func(string) string) {
 	if n := MemoryLimit(getenv); n > 0 {
 		debug.SetMemoryLimit(n)
+		if getenv("GOGC") == "" {
+			debug.SetGCPercent(gcPercent)
+		}
 	}
 }

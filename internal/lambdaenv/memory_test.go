@@ -1,6 +1,10 @@
 package lambdaenv
 
-import "testing"
+import (
+	"math"
+	"runtime/debug"
+	"testing"
+)
 
 func TestMemoryLimit(t *testing.T) {
 	tests := []struct {
@@ -22,6 +26,31 @@ func TestMemoryLimit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := MemoryLimit(func(k string) string { return tt.env[k] }); got != tt.want {
 				t.Errorf("MemoryLimit(%v) = %d, want %d", tt.env, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSetMemoryLimitGC: in Lambda (a memory size, no GOGC) the collector's
+// target becomes gcPercent; with GOGC set, or outside Lambda, it stays.
+func TestSetMemoryLimitGC(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want int
+	}{
+		{"in Lambda", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, gcPercent},
+		{"GOGC set", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "GOGC": "100"}, 100},
+		{"outside Lambda", map[string]string{}, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			debug.SetGCPercent(100)
+			defer debug.SetMemoryLimit(math.MaxInt64)
+			defer debug.SetGCPercent(100)
+			SetMemoryLimit(func(k string) string { return tt.env[k] })
+			if got := debug.SetGCPercent(100); got != tt.want {
+				t.Errorf("GC percent after SetMemoryLimit(%v) = %d, want %d", tt.env, got, tt.want)
 			}
 		})
 	}
