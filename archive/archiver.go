@@ -177,6 +177,13 @@ func (a *Archiver) Archive(ctx context.Context, payload []byte) (Result, error) 
 		}
 	}
 	res.Response.BatchItemFailures = []BatchItemFailure{}
+	// Each table the lines came from gets its count, zero included: the
+	// stop alarm compares it with the table's TTL deletions. Allocated per
+	// invocation, since Counts outlives the batch.
+	b.counts.Tables = make([]TableCount, len(b.tables))
+	for i, t := range b.tables {
+		b.counts.Tables[i].Table = t
+	}
 	var unreportable bool
 	for i, l := range b.lines {
 		if l.end == l.start {
@@ -184,6 +191,9 @@ func (a *Archiver) Archive(ctx context.Context, payload []byte) (Result, error) 
 		}
 		if !failedLine[i] {
 			b.counts.Archived++
+			if l.table >= 0 {
+				b.counts.Tables[l.table].Archived++
+			}
 			if l.raw {
 				b.counts.RawArchived++
 			}

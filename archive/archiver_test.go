@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -455,16 +456,30 @@ func TestInvokeResponse(t *testing.T) {
 	if string(out) != want {
 		t.Errorf("Invoke = %s, want %s", out, want)
 	}
-	var emf map[string]any
-	if err := json.Unmarshal(metrics.Bytes(), &emf); err != nil {
-		t.Fatalf("metrics line is not JSON: %v: %s", err, metrics.Bytes())
+	lines := strings.Split(strings.TrimSuffix(metrics.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("metrics = %s, want 2 lines: totals and the table's", metrics.Bytes())
+	}
+	var emf, table map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &emf); err != nil {
+		t.Fatalf("metrics line is not JSON: %v: %s", err, lines[0])
 	}
 	if emf["Archived"] != 2.0 || emf["Failed"] != 1.0 || emf["FunctionName"] != "archiver-fn" || emf["_aws"] == nil {
-		t.Errorf("metrics = %s, want Archived 2, Failed 1, FunctionName and _aws", metrics.Bytes())
+		t.Errorf("metrics = %s, want Archived 2, Failed 1, FunctionName and _aws", lines[0])
 	}
+	if err := json.Unmarshal([]byte(lines[1]), &table); err != nil {
+		t.Fatalf("table metrics line is not JSON: %v: %s", err, lines[1])
+	}
+	if table["Archived"] != 2.0 || table["TableName"] != recs[0].Table || table["FunctionName"] != "archiver-fn" {
+		t.Errorf("table metrics = %s, want Archived 2, TableName %s, FunctionName archiver-fn", lines[1], recs[0].Table)
+	}
+	metrics.Reset()
 	empty, err := a.Invoke(context.Background(), []byte(`{"Records":[]}`))
 	if err != nil || string(empty) != `{"batchItemFailures":[]}` {
 		t.Errorf("Invoke(empty batch) = %s, %v; want {\"batchItemFailures\":[]}", empty, err)
+	}
+	if n := strings.Count(metrics.String(), "\n"); n != 1 {
+		t.Errorf("metrics of an empty batch = %s, want the totals line alone", metrics.Bytes())
 	}
 }
 
@@ -527,5 +542,62 @@ func TestArchiveRefusesOtherEventSources(t *testing.T) {
 				t.Errorf("made %d Firehose calls, want 0: nothing of the batch may be archived", f.calls)
 			}
 		})
+	}
+}
+
+// TestTableCounts: each table the batch's records came from gets its own
+// Archived count, a table whose records all failed included (with 0), and
+// the per-table metrics lines add up to the totals line.
+func TestTableCounts(t *testing.T) {
+	orders := streamgen.New(streamgen.Options{Seed: 21, Table: "Orders"}).Batch(4)
+	carts := streamgen.New(streamgen.Options{Seed: 22, Table: "Carts"}).Batch(3)
+	recs := append(append([]streamgen.Record{}, orders...), carts...)
+	// The Carts records (the last three) fail on every call.
+	f := &fakeFirehose{fail: func(_ int, rs []types.Record) ([]bool, error) {
+		failed := make([]bool, len(rs))
+		for i, r := range rs {
+			failed[i] = strings.Contains(string(r.Data), `"table":"Carts"`)
+		}
+		return failed, nil
+	}}
+	a := newArchiver(t, f, nil, archive.WithBackoff(archive.Backoff{AttemptsWithoutDeadline: 1}))
+	res, err := a.Archive(context.Background(), streamgen.Event(recs))
+	if err != nil {
+		t.Fatalf("Archive: %v", err)
+	}
+	want := []archive.TableCount{{Table: "Orders", Archived: 4}, {Table: "Carts", Archived: 0}}
+	if !slices.Equal(res.Counts.Tables, want) {
+		t.Errorf("Archive: Counts.Tables = %v, want %v", res.Counts.Tables, want)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(res.Counts.EMF(time.Unix(0, 0), "fn")), "\n"), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("EMF: got %d lines, want 3 (totals, Orders, Carts):\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	sum := 0.0
+	for i, l := range lines {
+		var doc struct {
+			Archived  float64
+			TableName string
+			AWS       struct {
+				CloudWatchMetrics []struct{ Dimensions [][]string }
+			} `json:"_aws"`
+		}
+		if err := json.Unmarshal([]byte(l), &doc); err != nil {
+			t.Fatalf("EMF line %d: %v: %s", i, err, l)
+		}
+		dims := doc.AWS.CloudWatchMetrics[0].Dimensions
+		if i == 0 {
+			if doc.Archived != 4 || !slices.Equal(dims[0], []string{"FunctionName"}) {
+				t.Errorf("EMF totals: got Archived %v dimensions %v, want 4 [FunctionName]", doc.Archived, dims)
+			}
+			continue
+		}
+		if doc.TableName != want[i-1].Table || !slices.Equal(dims[0], []string{"FunctionName", "TableName"}) {
+			t.Errorf("EMF line %d: got table %q dimensions %v, want %q [FunctionName TableName]", i, doc.TableName, dims, want[i-1].Table)
+		}
+		sum += doc.Archived
+	}
+	if sum != 4 {
+		t.Errorf("EMF: the tables' Archived add up to %v, want the total 4", sum)
 	}
 }

@@ -21,6 +21,16 @@ type Counts struct {
 	Records     int                 // Firehose records built (several lines each when packing)
 	Bytes       int                 // bytes of archive lines
 	Duration    time.Duration       // time spent in Archive
+	// Tables has, for each table the batch's TTL records came from (by
+	// their eventSourceARN), the records archived. A batch from an event
+	// source mapping holds one table.
+	Tables []TableCount
+}
+
+// TableCount is one table's share of an invocation's counts.
+type TableCount struct {
+	Table    string // the table's name, from the stream ARN
+	Archived int    // as Counts.Archived
 }
 
 // SkippedTotal returns the number of records skipped for any reason.
@@ -78,11 +88,34 @@ type emfMeta struct {
 	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
 }
 
-// EMF returns the counts as one CloudWatch Embedded Metric Format line
-// (with its newline), dimensioned by function name when it is not empty.
+// EMF returns the counts as CloudWatch Embedded Metric Format lines (each
+// with its newline): one with every count, dimensioned by function name
+// when it is not empty, then one per table with its Archived count,
+// dimensioned by function and table name (TableName, as DynamoDB's own
+// TimeToLiveDeletedItemCount is, so that an alarm can compare the two).
 // Lambda sends whatever the function writes to stdout to CloudWatch Logs,
 // which turns such lines into metrics without any API call.
 func (c Counts) EMF(now time.Time, functionName string) []byte {
+	b := c.emfTotals(now, functionName)
+	for _, t := range c.Tables {
+		dims := []string{"TableName"}
+		doc := map[string]any{"TableName": t.Table, "Archived": t.Archived}
+		if functionName != "" {
+			dims = []string{"FunctionName", "TableName"}
+			doc["FunctionName"] = functionName
+		}
+		doc["_aws"] = emfMeta{Timestamp: now.UnixMilli(), CloudWatchMetrics: []emfDirective{{
+			Namespace:  MetricsNamespace,
+			Dimensions: [][]string{dims},
+			Metrics:    []emfMetric{{Name: "Archived", Unit: "Count"}},
+		}}}
+		line, _ := json.Marshal(doc) // strings and numbers always marshal
+		b = append(append(b, line...), '\n')
+	}
+	return b
+}
+
+func (c Counts) emfTotals(now time.Time, functionName string) []byte {
 	values := []struct {
 		name  string
 		value int

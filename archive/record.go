@@ -60,6 +60,7 @@ type lineInfo struct {
 	start, end int
 	seq        []byte // SequenceNumber, decoded; empty when the record had none
 	raw        bool   // archived raw, with an error
+	table      int    // index in batch.tables; -1 when the record names no table
 }
 
 // batch is one invocation's work: the lines, back to back in out, and the
@@ -75,6 +76,7 @@ type batch struct {
 	c      converter
 	counts Counts
 	errs   []string // first few record problems, for the log
+	tables []string // the tables the lines came from (lineInfo.table)
 }
 
 const maxLoggedProblems = 5
@@ -86,6 +88,24 @@ func (b *batch) reset(f Format) {
 	b.c.format = f
 	b.counts = Counts{}
 	b.errs = b.errs[:0]
+	b.tables = b.tables[:0]
+}
+
+// tableIndex returns the index in b.tables of the table a record's
+// eventSourceARN names, adding it when it is new; -1 for no table. A batch
+// from an event source mapping holds one table, so this is one comparison
+// per record.
+func (b *batch) tableIndex(name []byte) int {
+	if len(name) == 0 {
+		return -1
+	}
+	for i, t := range b.tables {
+		if t == string(name) {
+			return i
+		}
+	}
+	b.tables = append(b.tables, string(name))
+	return len(b.tables) - 1
 }
 
 // minRecordBytes is less than any stream record Lambda sends: eventID,
@@ -412,14 +432,14 @@ func (b *batch) finish(r *recordFields, raw []byte) error {
 		b.out = b.out[:line]
 		b.counts.Oversize++
 		b.noteProblem(r, "archive line over 1,000 KiB even with the item gzipped")
-		b.lines = append(b.lines, lineInfo{start: line, end: line, seq: r.seq.decoded()})
+		b.lines = append(b.lines, lineInfo{start: line, end: line, seq: r.seq.decoded(), table: b.tableIndex(m.table)})
 		return nil
 	}
 	isRaw := len(r.problems) > 0
 	if isRaw {
 		b.noteProblem(r, strings.Join(r.problems, "; "))
 	}
-	b.lines = append(b.lines, lineInfo{start: line, end: len(b.out), seq: r.seq.decoded(), raw: isRaw})
+	b.lines = append(b.lines, lineInfo{start: line, end: len(b.out), seq: r.seq.decoded(), raw: isRaw, table: b.tableIndex(m.table)})
 	return nil
 }
 

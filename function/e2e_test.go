@@ -168,21 +168,22 @@ func TestSampleEventsEndToEnd(t *testing.T) {
 					t.Errorf("line %s is under %s, want %s", parsed.EventID, dirs[i], wantDir(parsed))
 				}
 			}
-			// One log line and one metrics line per invocation on stdout.
+			// One log line and one metrics line of totals per invocation
+			// on stdout (besides a metrics line per table).
 			// They come through a pipe that os/exec copies on its own
 			// goroutine, so the last may arrive after the last answer:
 			// wait for them (more than expected still fails below).
 			var out string
 			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-				if out = fn.Process.Stdout(); strings.Count(out, `"CloudWatchMetrics"`) >= len(events) && strings.Count(out, `"message":"archived batch"`) >= len(events) {
+				if out = fn.Process.Stdout(); strings.Count(out, totalsMetric) >= len(events) && strings.Count(out, `"message":"archived batch"`) >= len(events) {
 					break
 				}
 			}
 			if n := strings.Count(out, `"message":"archived batch"`); n != len(events) {
 				t.Errorf("stdout has %d 'archived batch' log lines, want %d:\n%s", n, len(events), out)
 			}
-			if n := strings.Count(out, `"CloudWatchMetrics"`); n != len(events) {
-				t.Errorf("stdout has %d metrics lines, want %d", n, len(events))
+			if n := strings.Count(out, totalsMetric); n != len(events) {
+				t.Errorf("stdout has %d metrics lines with the invocation's totals, want %d", n, len(events))
 			}
 		})
 	}
@@ -338,6 +339,9 @@ func TestBootstrapInitFailure(t *testing.T) {
 		})
 	}
 }
+
+// totalsMetric is in each invocation's metrics line of totals only.
+const totalsMetric = `{"Name":"Received","Unit":"Count"}`
 
 // sampleEvents returns the paths of the stream events in ../events: every
 // JSON file there but env.json, which is sam local invoke's --env-vars
