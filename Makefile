@@ -40,6 +40,7 @@ CFN_LINT ?= cfn-lint
 
 test: tools ## Run every test (race detector on), as CI does.
 	$(CFN_LINT) --non-zero-exit-code informational template.yaml
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
