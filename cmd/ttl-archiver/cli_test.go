@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ttl-archiver/ttl-archiver/internal/local"
 )
 
 // The command-line findings of issue 15, each run as a user would.
@@ -128,5 +130,28 @@ func TestExportImportTableFlag(t *testing.T) {
 	code, out, errOut := runCLI(t, "", "export-import", "--from", dir, "--source-table", "Orders", "--to", to, "--table", "Orders-back")
 	if code != 0 || !strings.Contains(out, `"TableName":"Orders-back"`) {
 		t.Errorf("export-import --table Orders-back: exit code %d, stdout %s; want 0 and the import command for Orders-back; stderr %s", code, out, errOut)
+	}
+}
+
+// TestInvokeStreamToServe: invoke --stream sends to a stream it checks
+// first; against the local stack that serve runs, the check passes and the
+// batch is archived there.
+func TestInvokeStreamToServe(t *testing.T) {
+	stack, err := local.Start(local.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("local.Start: %v", err)
+	}
+	t.Cleanup(func() { _ = stack.Close() })
+	vars := map[string]string{}
+	for _, kv := range stack.FunctionEnv() {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	code, out, errOut := runTool(t, vars, "invoke", "--stream", local.Stream, "../../events/ttl-batch.json")
+	if code != 0 {
+		t.Fatalf("invoke --stream %s: exit code %d, want 0\nstdout %s\nstderr %s", local.Stream, code, out, errOut)
+	}
+	if got := stack.Firehose.Stats().RecordsAccepted; got != 3 {
+		t.Errorf("invoke --stream %s: the stream accepted %d records, want the batch's 3 TTL deletions", local.Stream, got)
 	}
 }

@@ -77,7 +77,7 @@ func TestInvokeErrors(t *testing.T) {
 	}{
 		{"no event", "", []string{"invoke"}, 2, "no event file"},
 		{"bad format", "", []string{"invoke", "--format", "xml", "x.json"}, 2, "ARCHIVE_FORMAT"},
-		{"missing file", "", []string{"invoke", "no-such-file.json"}, 1, "no-such-file.json"},
+		{"missing file", "", []string{"invoke", "--out", "OUT", "no-such-file.json"}, 1, "no-such-file.json"},
 		{"not an event", `{"hello":1}`, []string{"invoke", "--out", "OUT", "-"}, 1, "not a DynamoDB stream event"},
 		{"fail rate out of range", "", []string{"invoke", "--fail-rate", "2", "x.json"}, 2, "--fail-rate"},
 		{"cat without location", "", []string{"cat"}, 2, "no location"},

@@ -27,8 +27,9 @@ const DefaultMaxRequestBytes = 16 * 1024 * 1024
 
 // Operation names, as they follow the service name in X-Amz-Target.
 const (
-	OperationPutRecordBatch = "PutRecordBatch"
-	OperationPutRecord      = "PutRecord"
+	OperationPutRecordBatch         = "PutRecordBatch"
+	OperationPutRecord              = "PutRecord"
+	OperationDescribeDeliveryStream = "DescribeDeliveryStream"
 )
 
 // targetPrefix is Firehose's service name in the awsJson1_1 protocol: the

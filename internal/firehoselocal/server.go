@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -259,6 +260,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
+	if ok && op == OperationDescribeDeliveryStream {
+		if ce := s.describe(w, r, reqID); ce != nil {
+			writeError(w, reqID, ce)
+		}
+		return
+	}
 	if !ok || (op != OperationPutRecordBatch && op != OperationPutRecord) {
 		writeError(w, reqID, badRequest(CodeUnknownOperation, "Unknown operation "+strconv.Quote(r.Header.Get("X-Amz-Target"))))
 		return
@@ -268,6 +275,55 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.callsFailed.Add(1)
 		writeError(w, reqID, ce)
 	}
+}
+
+// describe answers DescribeDeliveryStream for a stream the server has, so
+// that a client checking the stream before it sends (ttl-archiver invoke
+// --stream, redrive) finds it: a DirectPut stream, ACTIVE. It is not
+// counted among the calls, which are the data calls.
+func (s *Server) describe(w http.ResponseWriter, r *http.Request, reqID string) *CallError {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != contentType {
+		return badRequest(CodeSerialization, "Content-Type must be "+contentType)
+	}
+	if ce := checkAuth(r); ce != nil {
+		return ce
+	}
+	var in struct{ DeliveryStreamName string }
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&in); err != nil {
+		return badRequest(CodeSerialization, err.Error())
+	}
+	if in.DeliveryStreamName == "" {
+		return badRequest(CodeValidation, "1 validation error detected: Value null at 'deliveryStreamName' failed to satisfy constraint: Member must not be null")
+	}
+	if _, ok := s.stream(in.DeliveryStreamName); !ok {
+		return badRequest(CodeResourceNotFound, "Firehose "+in.DeliveryStreamName+" under account "+s.account+" not found.")
+	}
+	// The region is the one the client signed for.
+	region := "us-east-1"
+	if _, scope, ok := strings.Cut(r.Header.Get("Authorization"), "Credential="); ok {
+		if parts := strings.Split(scope, "/"); len(parts) > 2 {
+			region = parts[2]
+		}
+	}
+	body, err := json.Marshal(map[string]any{"DeliveryStreamDescription": map[string]any{
+		"DeliveryStreamName":   in.DeliveryStreamName,
+		"DeliveryStreamARN":    "arn:aws:firehose:" + region + ":" + s.account + ":deliverystream/" + in.DeliveryStreamName,
+		"DeliveryStreamStatus": "ACTIVE",
+		"DeliveryStreamType":   "DirectPut",
+		"VersionId":            "1",
+		"Destinations":         []any{},
+		"HasMoreDestinations":  false,
+	}})
+	if err != nil {
+		return &CallError{Status: http.StatusInternalServerError, Code: CodeInternalFailure, Message: err.Error()}
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("X-Amzn-Requestid", reqID)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+	return nil
 }
 
 // serve runs a call after its operation is known. It returns the error to

@@ -620,3 +620,29 @@ func TestConcurrentCalls(t *testing.T) {
 		t.Errorf("failed records: got 0, want some with rates of 0.1 to 0.3")
 	}
 }
+
+// TestDescribeDeliveryStream: a client that checks its stream before
+// sending (ttl-archiver invoke --stream, redrive) finds a stream the server
+// has, ACTIVE, and gets ResourceNotFoundException for any other.
+func TestDescribeDeliveryStream(t *testing.T) {
+	srv, _ := start(t)
+	fh := client(t, srv.URL(), 1)
+	out, err := fh.DescribeDeliveryStream(context.Background(), &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String(stream)})
+	if err != nil {
+		t.Fatalf("DescribeDeliveryStream(%s): %v", stream, err)
+	}
+	d := out.DeliveryStreamDescription
+	if aws.ToString(d.DeliveryStreamName) != stream || d.DeliveryStreamStatus != types.DeliveryStreamStatusActive ||
+		!strings.HasPrefix(aws.ToString(d.DeliveryStreamARN), "arn:aws:firehose:us-east-1:") {
+		t.Errorf("DescribeDeliveryStream(%s) = name %q status %q ARN %q, want %s ACTIVE arn:aws:firehose:us-east-1:…",
+			stream, aws.ToString(d.DeliveryStreamName), d.DeliveryStreamStatus, aws.ToString(d.DeliveryStreamARN), stream)
+	}
+	_, err = fh.DescribeDeliveryStream(context.Background(), &firehose.DescribeDeliveryStreamInput{DeliveryStreamName: aws.String("other")})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != firehoselocal.CodeResourceNotFound {
+		t.Errorf("DescribeDeliveryStream(other): got %v, want %s", err, firehoselocal.CodeResourceNotFound)
+	}
+	if n := srv.Stats().Calls; n != 0 {
+		t.Errorf("Stats().Calls = %d after two DescribeDeliveryStream, want 0 (only data calls count)", n)
+	}
+}
