@@ -311,7 +311,7 @@ func (r *Resolver) call(name string, arg any, partial bool, depth int) (any, err
 	case "Ref":
 		ref, ok := arg.(string)
 		if !ok {
-			return nil, fmt.Errorf("Ref takes a name, not %s", kindOf(arg))
+			return nil, fmt.Errorf("!Ref takes a name, not %s", kindOf(arg))
 		}
 		return r.ref(ref, partial)
 	case "Fn::GetAtt":
@@ -397,7 +397,7 @@ func (r *Resolver) ref(name string, partial bool) (any, error) {
 		return unresolved("Ref", name, partial, name)
 	}
 	if _, ok := r.t.Resources[name]; !ok {
-		return nil, fmt.Errorf("Ref %s names neither a parameter nor a resource", name)
+		return nil, fmt.Errorf("!Ref %s names neither a parameter nor a resource", name)
 	}
 	if v, ok := r.Refs[name]; ok {
 		return v, nil
@@ -493,5 +493,3 @@ func containsIntrinsic(v any) bool {
 	}
 	return false
 }
-
-func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
