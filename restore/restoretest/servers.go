@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -22,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/ttl-archiver/ttl-archiver/internal/motoserver"
 )
 
 // Region is the region clients of the servers use.
@@ -67,7 +68,7 @@ type Dynalite struct {
 // StartDynalite starts dynalite on a free port of 127.0.0.1 and waits
 // until it answers.
 func StartDynalite(ctx context.Context, bin string) (*Dynalite, error) {
-	port, err := freePort()
+	port, err := motoserver.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -90,15 +91,6 @@ func StartDynalite(ctx context.Context, bin string) (*Dynalite, error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Close ends the dynalite process this Dynalite started (by its pid).
