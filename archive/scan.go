@@ -1,8 +1,10 @@
 package archive
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -35,8 +37,16 @@ func isSyntaxError(err error) bool {
 	return errors.As(err, &se)
 }
 
-// ws skips white space.
+// ws skips white space. The payloads Lambda sends are compact, so the
+// common case, no space at all, is one comparison inlined at the caller.
 func (s *scanner) ws() {
+	if s.pos < len(s.data) && s.data[s.pos] > ' ' {
+		return
+	}
+	s.skipSpace()
+}
+
+func (s *scanner) skipSpace() {
 	for s.pos < len(s.data) {
 		switch s.data[s.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -58,6 +68,14 @@ func (s *scanner) peek() byte {
 
 // expect consumes the byte c after optional white space.
 func (s *scanner) expect(c byte) error {
+	if s.pos < len(s.data) && s.data[s.pos] == c {
+		s.pos++
+		return nil
+	}
+	return s.expectSpaced(c)
+}
+
+func (s *scanner) expectSpaced(c byte) error {
 	s.ws()
 	if s.pos >= len(s.data) {
 		return s.errorf("unexpected end of input, want %q", c)
@@ -90,6 +108,17 @@ func (s *scanner) str() ([]byte, strFlags, error) {
 	var flags strFlags
 	data := s.data
 	for i := start; i < len(data); {
+		// Eight bytes at a time up to the first that needs a look.
+		for i+8 <= len(data) {
+			if m := strSpecial(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		if i >= len(data) {
+			break
+		}
 		c := data[i]
 		switch {
 		case c == '"':
@@ -126,6 +155,25 @@ func (s *scanner) str() ([]byte, strFlags, error) {
 	}
 	s.pos = len(data)
 	return nil, 0, s.errorf("unterminated string")
+}
+
+// Bytes of a word, for strSpecial.
+const (
+	lows  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// strSpecial returns, for the eight bytes of w in little-endian order, a
+// mask whose lowest set bit is the high bit of the first byte a string
+// scan must look at: a quote, a backslash, a control character (below
+// 0x20) or a byte of a multi-byte UTF-8 sequence (0x80 and above); 0 when
+// there is none. Bits above the lowest may be set for bytes that are not
+// special (a borrow from a special byte below them), so only the lowest
+// counts.
+func strSpecial(w uint64) uint64 {
+	q := w ^ (lows * '"')
+	b := w ^ (lows * '\\')
+	return ((q-lows)&^q | (b-lows)&^b | (w - lows*0x20) | w) & highs
 }
 
 func isHex4(b []byte) bool {
