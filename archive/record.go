@@ -200,30 +200,8 @@ func (b *batch) record(s *scanner) error {
 		}
 		return fmt.Errorf("%w: record %d is not a JSON object", ErrNotDynamoDBStream, b.counts.Received-1)
 	}
-	s.pos++
-	if s.peek() == '}' {
-		s.pos++
-	} else {
-		for {
-			raw, flags, err := s.str()
-			if err != nil {
-				return err
-			}
-			if err := s.expect(':'); err != nil {
-				return err
-			}
-			if err := b.recordField(s, r, decodeString(raw, flags)); err != nil {
-				return err
-			}
-			if c := s.peek(); c == ',' {
-				s.pos++
-				continue
-			} else if c != '}' {
-				return s.errorf("want , or } in record")
-			}
-			s.pos++
-			break
-		}
+	if err := s.members(recordNames, func(field int, _ []byte) error { return b.recordField(s, r, field) }); err != nil {
+		return err
 	}
 	if err := r.checkSource(b.counts.Received - 1); err != nil {
 		return err
@@ -251,35 +229,75 @@ func (s *scanner) peekPos() int {
 	return s.pos
 }
 
-func (b *batch) recordField(s *scanner, r *recordFields, name []byte) error {
-	switch string(name) {
-	case "eventID":
+// The members of a stream record the reader looks at, in the order Lambda
+// writes them (recordNames).
+const (
+	fieldEventID = iota
+	fieldEventName
+	fieldEventVersion // passed over
+	fieldEventSource
+	fieldAWSRegion
+	fieldDynamoDB
+	fieldUserIdentity
+	fieldEventSourceARN
+	fieldSNSEventSource
+)
+
+var recordNames = newMemberNames("eventID", "eventName", "eventVersion", "eventSource", "awsRegion", "dynamodb", "userIdentity", "eventSourceARN", "EventSource")
+
+// The members of a record's dynamodb object the reader looks at.
+const (
+	fieldCreated   = iota
+	fieldPrecision // passed over
+	fieldKeys
+	fieldOldImage
+	fieldSequenceNumber
+	fieldSizeBytes // passed over
+	fieldStreamViewType
+)
+
+// The members of userIdentity the reader looks at.
+const (
+	fieldIdentityType = iota
+	fieldPrincipalID
+)
+
+var (
+	dynamodbNames = newMemberNames("ApproximateCreationDateTime", "ApproximateCreationDateTimePrecision", "Keys", "OldImage", "SequenceNumber", "SizeBytes", "StreamViewType")
+	identityNames = newMemberNames("type", "principalId")
+)
+
+// recordField reads the record's member field (an index of recordNames;
+// -1 for another member, which is passed over).
+func (b *batch) recordField(s *scanner, r *recordFields, field int) error {
+	switch field {
+	case fieldEventID:
 		return strField(s, r, &r.eventID, "eventID")
-	case "eventName":
+	case fieldEventName:
 		err := strField(s, r, &r.eventName, "eventName")
 		if !r.eventName.ok {
 			r.undecided = true
 		}
 		return err
-	case "awsRegion":
+	case fieldAWSRegion:
 		return strField(s, r, &r.region, "awsRegion")
-	case "eventSource":
+	case fieldEventSource:
 		return strField(s, r, &r.source, "eventSource")
-	case "EventSource":
+	case fieldSNSEventSource:
 		return strField(s, r, &r.snsSource, "EventSource")
-	case "eventSourceARN":
+	case fieldEventSourceARN:
 		return strField(s, r, &r.arn, "eventSourceARN")
-	case "userIdentity":
+	case fieldUserIdentity:
 		switch s.peek() {
 		case 'n':
 			return s.literal("null")
 		case '{':
 			r.hasIdentity = true
-			return s.object(func(name []byte) error {
-				switch string(name) {
-				case "type":
+			return s.members(identityNames, func(field int, _ []byte) error {
+				switch field {
+				case fieldIdentityType:
 					return strField(s, r, &r.identityType, "userIdentity.type")
-				case "principalId":
+				case fieldPrincipalID:
 					return strField(s, r, &r.principalID, "userIdentity.principalId")
 				}
 				return s.skip()
@@ -288,19 +306,19 @@ func (b *batch) recordField(s *scanner, r *recordFields, name []byte) error {
 		r.problem("userIdentity is not an object")
 		r.undecided = true
 		return s.skip()
-	case "dynamodb":
+	case fieldDynamoDB:
 		if s.peek() != '{' {
 			r.problem("dynamodb is not an object")
 			return s.skip()
 		}
-		return s.object(func(name []byte) error { return b.dynamodbField(s, r, name) })
+		return s.members(dynamodbNames, func(field int, _ []byte) error { return b.dynamodbField(s, r, field) })
 	}
 	return s.skip()
 }
 
-func (b *batch) dynamodbField(s *scanner, r *recordFields, name []byte) error {
-	switch string(name) {
-	case "ApproximateCreationDateTime":
+func (b *batch) dynamodbField(s *scanner, r *recordFields, field int) error {
+	switch field {
+	case fieldCreated:
 		switch s.peek() {
 		case 'n':
 			return s.literal("null")
@@ -311,13 +329,13 @@ func (b *batch) dynamodbField(s *scanner, r *recordFields, name []byte) error {
 		n, err := s.number()
 		r.created = n
 		return err
-	case "Keys":
+	case fieldKeys:
 		return b.image(s, r, &r.keys, "Keys")
-	case "OldImage":
+	case fieldOldImage:
 		return b.image(s, r, &r.item, "OldImage")
-	case "SequenceNumber":
+	case fieldSequenceNumber:
 		return strField(s, r, &r.seq, "dynamodb.SequenceNumber")
-	case "StreamViewType":
+	case fieldStreamViewType:
 		return strField(s, r, &r.viewType, "dynamodb.StreamViewType")
 	}
 	return s.skip()

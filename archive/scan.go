@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -384,6 +385,98 @@ func (s *scanner) object(fn func(name []byte) error) error {
 			return s.errorf("want , or } in object")
 		}
 	}
+}
+
+// memberNames are the names of the members of an object a reader looks
+// for, in the order the payload usually has them.
+type memberNames struct {
+	names  []string
+	quoted []string // `"name":`, as compact JSON writes it
+	head   []uint64 // the first eight bytes of quoted (fewer, and zeros, when shorter)
+	mask   []uint64 // which bits of an eight-byte word head holds
+}
+
+func newMemberNames(names ...string) *memberNames {
+	m := &memberNames{names: names}
+	for _, n := range names {
+		q := `"` + n + `":`
+		var w [8]byte
+		k := copy(w[:], q)
+		m.quoted = append(m.quoted, q)
+		m.head = append(m.head, binary.LittleEndian.Uint64(w[:]))
+		m.mask = append(m.mask, ^uint64(0)>>(64-8*k))
+	}
+	return m
+}
+
+// members iterates over the members of an object like object, calling fn
+// with the index in names of each member's name, or -1 and the decoded
+// name for a name not in names. A name written plainly, followed at once
+// by its colon, is matched without scanning it as a string: first against
+// the name after the last one found, so that members in the usual order
+// cost one comparison each. The scanner must be at '{'.
+func (s *scanner) members(names *memberNames, fn func(i int, name []byte) error) error {
+	if err := s.expect('{'); err != nil {
+		return err
+	}
+	if s.peek() == '}' {
+		s.pos++
+		return nil
+	}
+	next := 0
+	for {
+		i := names.match(s.data[s.pos:], next)
+		var name []byte
+		if i >= 0 {
+			s.pos += len(names.quoted[i])
+			next = i + 1
+		} else {
+			raw, flags, err := s.str()
+			if err != nil {
+				return err
+			}
+			name = decodeString(raw, flags)
+			if err := s.expect(':'); err != nil {
+				return err
+			}
+			i = slices.Index(names.names, string(name))
+		}
+		if err := fn(i, name); err != nil {
+			return err
+		}
+		switch s.peek() {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			return nil
+		default:
+			return s.errorf("want , or } in object")
+		}
+	}
+}
+
+// match returns the index of the quoted name with its colon that b starts
+// with, trying next first, or -1. It compares eight bytes at once, and
+// the rest of a longer name only when those match.
+func (m *memberNames) match(b []byte, next int) int {
+	if len(b) < 8 {
+		return -1 // the scan of the name as a string decides
+	}
+	w := binary.LittleEndian.Uint64(b)
+	for k := range m.quoted {
+		i := next + k
+		if i >= len(m.quoted) {
+			i -= len(m.quoted)
+		}
+		if w&m.mask[i] != m.head[i] {
+			continue
+		}
+		if q := m.quoted[i]; len(q) <= 8 || len(b) >= len(q) && string(b[8:len(q)]) == q[8:] {
+			return i
+		}
+	}
+	return -1
 }
 
 // unescape decodes the contents of a valid JSON string that contains

@@ -2,9 +2,17 @@ package archive
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -106,4 +114,77 @@ func TestStrEveryPosition(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMembersAnyLayout archives the sample events as Lambda writes them
+// and written otherwise: members sorted by name, indented, and every
+// member name with its first letter escaped. scanner.members matches the
+// usual names in the usual order without scanning them; every other
+// layout must still give the same lines and counts.
+func TestMembersAnyLayout(t *testing.T) {
+	escapeNames := regexp.MustCompile(`"([A-Za-z])([A-Za-z]*)"\s*:`)
+	for _, name := range []string{"all-types.json", "mixed-batch.json", "ttl-batch.json", "no-old-image.json"} {
+		orig, err := os.ReadFile(filepath.Join("..", "events", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, orig); err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(orig))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		sorted, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		indented, err := json.MarshalIndent(v, " ", "\t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		escaped := escapeNames.ReplaceAllFunc(compact.Bytes(), func(m []byte) []byte {
+			sub := escapeNames.FindSubmatch(m)
+			return fmt.Appendf(nil, `"\u%04x%s" :`, sub[1][0], sub[2])
+		})
+		want, wantCounts := archiveLines(t, compact.Bytes())
+		if len(want) == 0 {
+			t.Fatalf("%s: no lines", name)
+		}
+		for _, variant := range []struct {
+			name    string
+			payload []byte
+		}{{"sorted", sorted}, {"indented", indented}, {"names escaped", escaped}} {
+			got, counts := archiveLines(t, variant.payload)
+			if !slices.Equal(got, want) || !reflect.DeepEqual(counts, wantCounts) {
+				t.Errorf("%s %s: lines\n%s\ncounts %+v\nwant\n%s\ncounts %+v", name, variant.name, strings.Join(got, "\n"), counts, strings.Join(want, "\n"), wantCounts)
+			}
+		}
+	}
+}
+
+// archiveLines archives payload and returns the lines, sorted, and the
+// counts.
+func archiveLines(t *testing.T, payload []byte) ([]string, Counts) {
+	t.Helper()
+	fake, taken := collectingFirehose()
+	a, err := New(fake, Config{StreamName: "s", BatchSize: 400, Format: FormatJSON, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.Archive(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("Archive(%.100q): %v", payload, err)
+	}
+	var lines []string
+	for _, r := range taken() {
+		lines = append(lines, string(r))
+	}
+	slices.Sort(lines)
+	c := res.Counts
+	c.Duration = 0
+	return lines, c
 }
