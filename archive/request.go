@@ -271,3 +271,23 @@ func (p requestBodyProtocol) SerializeRequest(ctx context.Context, op *smithy.Op
 	*req = *sreq
 	return nil
 }
+
+// DeserializeResponse decodes a successful PutRecordBatch answer with
+// decodeBatchResponse; every other answer, errors among them, goes to the
+// SDK.
+func (p requestBodyProtocol) DeserializeResponse(ctx context.Context, op *smithy.OperationSchema, types *smithy.TypeRegistry, resp *smithyhttp.Response, out smithy.Deserializable) error {
+	output, ok := out.(*firehose.PutRecordBatchOutput)
+	if !ok || resp.StatusCode < 200 || resp.StatusCode >= 300 {
+		return p.ClientProtocol.DeserializeResponse(ctx, op, types, resp, out)
+	}
+	buf := responseBuffers.Get().(*bytes.Buffer)
+	defer responseBuffers.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return &smithy.DeserializationError{Err: err}
+	}
+	if err := decodeBatchResponse(buf.Bytes(), output); err != nil {
+		return &smithy.DeserializationError{Err: err, Snapshot: bytes.Clone(buf.Bytes()[:min(buf.Len(), 1024)])}
+	}
+	return nil
+}
