@@ -178,14 +178,18 @@ func (c *converter) value(dst []byte, s *scanner, depth int) ([]byte, error) {
 	if s.peek() == '}' {
 		return dst, convErrorf("attribute value has no type")
 	}
-	traw, tflags, err := s.str()
-	if err != nil {
-		return dst, err
+	tag, ok := s.typeName()
+	if !ok {
+		traw, tflags, err := s.str()
+		if err != nil {
+			return dst, err
+		}
+		tag = decodeString(traw, tflags)
+		if err := s.expect(':'); err != nil {
+			return dst, err
+		}
 	}
-	tag := decodeString(traw, tflags)
-	if err := s.expect(':'); err != nil {
-		return dst, err
-	}
+	var err error
 	typed := c.format == FormatDynamoDBJSON
 	if typed {
 		dst = append(dst, `{"`...)

@@ -387,6 +387,31 @@ func (s *scanner) object(fn func(name []byte) error) error {
 	}
 }
 
+// typeName consumes the name of a typed value's type and its colon when
+// they are written as compact JSON writes DynamoDB's types: one to four
+// capital letters (`"S":`, `"BOOL":`), and returns the name. Anything else
+// is left to scan as a string (false, nothing consumed): an unknown,
+// escaped or spaced name.
+func (s *scanner) typeName() ([]byte, bool) {
+	d := s.data[s.pos:]
+	if len(d) < 7 || d[0] != '"' {
+		return nil, false
+	}
+	for i := 1; i < 6; i++ {
+		switch c := d[i]; {
+		case c == '"' && i > 1:
+			if d[i+1] != ':' {
+				return nil, false
+			}
+			s.pos += i + 2
+			return d[1:i], true
+		case c < 'A' || c > 'Z':
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
 // memberNames are the names of the members of an object a reader looks
 // for, in the order the payload usually has them.
 type memberNames struct {
