@@ -77,6 +77,7 @@ type batch struct {
 	counts Counts
 	errs   []string // first few record problems, for the log
 	tables []string // the tables the lines came from (lineInfo.table)
+	prev   previous
 }
 
 const maxLoggedProblems = 5
@@ -89,6 +90,7 @@ func (b *batch) reset(f Format) {
 	b.counts = Counts{}
 	b.errs = b.errs[:0]
 	b.tables = b.tables[:0]
+	b.prev = previous{created: parsedTime{text: b.prev.created.text[:0]}}
 }
 
 // tableIndex returns the index in b.tables of the table a record's
@@ -393,8 +395,50 @@ func strField(s *scanner, r *recordFields, dst *jstr, name string) error {
 // lineMeta is what a line says about its record besides keys and item.
 type lineMeta struct {
 	table, region []byte
-	deletedAt     time.Time
-	hasDeletedAt  bool
+	deletedAt     []byte // RFC 3339; nil when unknown
+}
+
+// previous keeps what finish worked out from the stream ARN and the
+// creation time of the records before: the records of a batch share one
+// ARN, and often the second they were deleted in, so each is parsed or
+// formatted once a run.
+type previous struct {
+	arn     parsedARN
+	created parsedTime
+}
+
+type parsedARN struct {
+	arn, table, region []byte
+	ok                 bool
+}
+
+type parsedTime struct {
+	num, text []byte // ApproximateCreationDateTime's number, and as RFC 3339
+	err       error
+	set       bool
+}
+
+// streamARN returns arn parsed (parseStreamARN).
+func (p *previous) streamARN(arn []byte) parsedARN {
+	if p.arn.arn == nil || !bytes.Equal(arn, p.arn.arn) {
+		table, region, ok := parseStreamARN(arn)
+		p.arn = parsedARN{arn: arn, table: table, region: region, ok: ok}
+	}
+	return p.arn
+}
+
+// creationTime returns ApproximateCreationDateTime's number parsed
+// (epochTime) and formatted.
+func (p *previous) creationTime(num []byte) parsedTime {
+	if !p.created.set || !bytes.Equal(num, p.created.num) {
+		t, err := epochTime(num)
+		text := p.created.text[:0]
+		if err == nil {
+			text = t.AppendFormat(text, time.RFC3339Nano)
+		}
+		p.created = parsedTime{num: num, text: text, err: err, set: true}
+	}
+	return p.created
 }
 
 // finish classifies a read record and writes its line when it is, or may
@@ -416,23 +460,22 @@ func (b *batch) finish(r *recordFields, raw []byte) error {
 		r.problem("dynamodb.Keys is missing")
 	}
 	var m lineMeta
-	var arnRegion []byte
-	var ok bool
-	m.table, arnRegion, ok = parseStreamARN(r.arn.decoded())
+	arn := b.prev.streamARN(r.arn.decoded())
 	switch {
 	case !r.arn.ok:
 		r.problem("eventSourceARN is missing")
-	case !ok:
+	case !arn.ok:
 		r.problem("eventSourceARN is not a DynamoDB table stream ARN")
 	}
-	m.region = arnRegion
+	m.table, m.region = arn.table, arn.region
 	if r.region.ok {
 		m.region = r.region.decoded()
 	}
-	if t, err := epochTime(r.created); err == nil {
-		m.deletedAt, m.hasDeletedAt = t, true
+	created := b.prev.creationTime(r.created)
+	if created.err == nil {
+		m.deletedAt = created.text
 	} else {
-		r.problem("dynamodb.ApproximateCreationDateTime " + err.Error())
+		r.problem("dynamodb.ApproximateCreationDateTime " + created.err.Error())
 	}
 	if r.item[0] < 0 && len(r.problems) == 0 {
 		b.counts.NoOldImage++
@@ -478,9 +521,9 @@ func (b *batch) appendLine(dst []byte, r *recordFields, m *lineMeta, raw []byte,
 	dst = append(dst, `,"sequence_number":`...)
 	dst = appendString(dst, r.seq.raw, r.seq.flags)
 	dst = append(dst, `,"deleted_at":`...)
-	if m.hasDeletedAt {
+	if m.deletedAt != nil {
 		dst = append(dst, '"')
-		dst = m.deletedAt.AppendFormat(dst, time.RFC3339Nano)
+		dst = append(dst, m.deletedAt...)
 		dst = append(dst, '"')
 	} else {
 		dst = append(dst, "null"...)
