@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestStrSpecial checks the word-at-a-time test of scanner.str against
@@ -187,4 +188,63 @@ func archiveLines(t *testing.T, payload []byte) ([]string, Counts) {
 	c := res.Counts
 	c.Duration = 0
 	return lines, c
+}
+
+// TestRecordsShareNothing archives records whose stream ARN and creation
+// time repeat, change, go missing or are invalid from one record to the
+// next (finish keeps the last parsed ones): each line must have its own
+// record's table and deletion time.
+func TestRecordsShareNothing(t *testing.T) {
+	rec := func(seq, arn, created string) string {
+		if arn != "" {
+			arn = `"eventSourceARN":"arn:aws:dynamodb:us-east-1:123456789012:table/` + arn + `/stream/x",`
+		}
+		return `{"eventID":"` + seq + `","eventName":"REMOVE","eventSource":"aws:dynamodb","awsRegion":"us-east-1",` +
+			`"dynamodb":{"ApproximateCreationDateTime":` + created + `,"Keys":{"k":{"S":"` + seq + `"}},"OldImage":{"k":{"S":"` + seq + `"}},"SequenceNumber":"` + seq + `"},` +
+			arn + `"userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"}}`
+	}
+	type want struct{ table, deletedAt string }
+	records := []struct {
+		seq, arn, created string
+		want              want
+	}{
+		{"1", "A", "1763856000", want{"A", "2025-11-23T00:00:00Z"}},
+		{"2", "A", "1763856000", want{"A", "2025-11-23T00:00:00Z"}},
+		{"3", "B", `"x"`, want{"B", ""}},
+		{"4", "B", "1763856000.5", want{"B", "2025-11-23T00:00:00.5Z"}},
+		{"5", "", "1763856000.5", want{"", "2025-11-23T00:00:00.5Z"}},
+		{"6", "A", "1763856001", want{"A", "2025-11-23T00:00:01Z"}},
+		{"7", "A", "null", want{"A", ""}},
+		{"8", "A", "1763856000", want{"A", "2025-11-23T00:00:00Z"}},
+	}
+	var rs []string
+	for _, r := range records {
+		rs = append(rs, rec(r.seq, r.arn, r.created))
+	}
+	fake, taken := collectingFirehose()
+	a, err := New(fake, Config{StreamName: "s", BatchSize: 400, Format: FormatJSON, Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Archive(context.Background(), []byte(`{"Records":[`+strings.Join(rs, ",")+`]}`)); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]want{}
+	for _, data := range taken() {
+		l, err := ParseLine(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := want{table: l.Table}
+		if l.DeletedAt != nil {
+			w.deletedAt = l.DeletedAt.Format(time.RFC3339Nano)
+		}
+		got[l.SequenceNumber] = w
+	}
+	for _, r := range records {
+		if got[r.seq] != r.want {
+			t.Errorf("record %s (ARN table %q, created %s): line has table %q, deleted_at %q; want %q, %q",
+				r.seq, r.arn, r.created, got[r.seq].table, got[r.seq].deletedAt, r.want.table, r.want.deletedAt)
+		}
+	}
 }
