@@ -333,7 +333,7 @@ func (c *converter) binaryValue(dst []byte, s *scanner) ([]byte, error) {
 		return dst, convErrorf("binary value is not base64: %v", err)
 	}
 	dst = append(dst, '"')
-	dst = base64.StdEncoding.AppendEncode(dst, c.scratch)
+	dst = appendBase64(dst, c.scratch)
 	return append(dst, '"'), nil
 }
 

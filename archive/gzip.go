@@ -3,7 +3,6 @@ package archive
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/base64"
 	"io"
 )
 
@@ -15,10 +14,6 @@ func appendGzipBase64(dst, b []byte) []byte {
 	_, _ = zw.Write(b)                                       // writes to a bytes.Buffer cannot fail
 	_ = zw.Close()
 	return appendBase64(dst, buf.Bytes())
-}
-
-func appendBase64(dst, b []byte) []byte {
-	return base64.StdEncoding.AppendEncode(dst, b)
 }
 
 func gunzip(b []byte) ([]byte, error) {

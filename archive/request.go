@@ -123,7 +123,7 @@ func (b *requestBody) set(prefix []byte, records []types.Record) {
 		}
 		start := len(buf)
 		buf = append(buf, open...)
-		buf = base64.StdEncoding.AppendEncode(buf, r.Data)
+		buf = appendBase64(buf, r.Data)
 		buf = append(buf, recordClose...)
 		_, _ = h.Write(buf[start:]) // hashed while the element is in cache
 	}
