@@ -181,9 +181,10 @@ type FunctionCPU struct {
 }
 
 // MeasureFunctionCPU invokes the function with payload blocks × perBlock
-// times after a warm-up, and reads the process's CPU from /proc between
-// blocks (the clock tick is 10 ms, so a block should use at least a few
-// hundred milliseconds).
+// times after a warm-up, and reads the CPU time of the process's threads
+// between blocks (procstat.CPU: the scheduler's nanosecond counters; the
+// 10 ms clock tick of /proc/<pid>/stat would be a tenth of a 9,000-record
+// block's CPU).
 func MeasureFunctionCPU(ctx context.Context, bootstrap, name string, payload []byte, records, blocks, perBlock int, env ...string) (FunctionCPU, error) {
 	out := FunctionCPU{Name: name, Records: records, PayloadBytes: len(payload)}
 	r, err := StartRig(ctx, bootstrap, 0, env...)
@@ -195,14 +196,14 @@ func MeasureFunctionCPU(ctx context.Context, bootstrap, name string, payload []b
 	// with the scheduler's nanosecond counters (the clock tick is too
 	// coarse for one invocation).
 	for range FirstInvocations {
-		c0, err := threadsCPU(r.Pid())
+		c0, err := procstat.CPU(r.Pid())
 		if err != nil {
 			return out, err
 		}
 		if _, _, err := r.Invoke(ctx, payload); err != nil {
 			return out, err
 		}
-		c1, err := threadsCPU(r.Pid())
+		c1, err := procstat.CPU(r.Pid())
 		if err != nil {
 			return out, err
 		}
@@ -224,33 +225,6 @@ func MeasureFunctionCPU(ctx context.Context, bootstrap, name string, payload []b
 // FirstInvocations is how many of a fresh process's invocations are timed
 // one by one, and left out of the steady state.
 const FirstInvocations = 3
-
-// threadsCPU returns the CPU time all of process pid's threads have used
-// so far, from the first field of /proc/<pid>/task/<tid>/schedstat
-// (nanoseconds on the CPU).
-func threadsCPU(pid int) (time.Duration, error) {
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		return 0, err
-	}
-	var total time.Duration
-	for _, t := range tasks {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
-		if err != nil {
-			continue // the thread has exited
-		}
-		f := strings.Fields(string(b))
-		if len(f) == 0 {
-			return 0, fmt.Errorf("/proc/%d/task/%s/schedstat: empty", pid, t.Name())
-		}
-		ns, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc/%d/task/%s/schedstat: %w", pid, t.Name(), err)
-		}
-		total += time.Duration(ns)
-	}
-	return total, nil
-}
 
 // LatencyPoint is the function's time to answer a batch with every
 // Firehose call delayed, at one MAX_CONCURRENCY.
@@ -297,7 +271,8 @@ func MeasureLatency(ctx context.Context, bootstrap string, payload []byte, concu
 
 // invokeBlock invokes the function n times with payload, appends each
 // time to answer (ms) to durations and each invocation's calls to cc, and
-// returns the process's CPU per invocation over the block, ms.
+// returns the CPU per invocation of the process's threads over the block,
+// ms.
 func (r *Rig) invokeBlock(ctx context.Context, payload []byte, n int, durations *Sample, cc *callCounter) (float64, error) {
 	c0, err := procstat.CPU(r.Pid())
 	if err != nil {

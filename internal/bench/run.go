@@ -135,7 +135,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 
 	// Target 2: the whole function's CPU, and where it goes.
-	blocks := 5
+	blocks := 10
 	if o.Quick {
 		blocks = 2
 	}
