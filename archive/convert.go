@@ -133,7 +133,11 @@ func (c *converter) mapValue(dst []byte, s *scanner, depth int) ([]byte, error) 
 			return dst, within(err, name, 0)
 		}
 		dst = append(dst, ',')
-		c.members = append(c.members, member{name: name, start: start, end: len(dst)})
+		// Appended empty and filled in place: copying a member built on
+		// the stack stalled on the store of its fields.
+		c.members = append(c.members, member{})
+		m := &c.members[len(c.members)-1]
+		m.name, m.start, m.end = name, start, len(dst)
 		switch s.peek() {
 		case ',':
 			s.pos++

@@ -415,23 +415,41 @@ func (s *scanner) typeName() ([]byte, bool) {
 // memberNames are the names of the members of an object a reader looks
 // for, in the order the payload usually has them.
 type memberNames struct {
-	names  []string
-	quoted []string // `"name":`, as compact JSON writes it
-	head   []uint64 // the first eight bytes of quoted (fewer, and zeros, when shorter)
-	mask   []uint64 // which bits of an eight-byte word head holds
+	names []string
+	known []knownName
+}
+
+// knownName is a member name as compact JSON writes it, `"name":`, with
+// its first sixteen bytes as two words to compare with the payload's.
+type knownName struct {
+	quoted       string
+	head, tail   uint64 // bytes 0-7 and 8-15 of quoted, zeros past its end
+	headM, tailM uint64 // the bits of head and tail that quoted fills
 }
 
 func newMemberNames(names ...string) *memberNames {
 	m := &memberNames{names: names}
 	for _, n := range names {
-		q := `"` + n + `":`
-		var w [8]byte
-		k := copy(w[:], q)
-		m.quoted = append(m.quoted, q)
-		m.head = append(m.head, binary.LittleEndian.Uint64(w[:]))
-		m.mask = append(m.mask, ^uint64(0)>>(64-8*k))
+		k := knownName{quoted: `"` + n + `":`}
+		var w [16]byte
+		l := copy(w[:], k.quoted)
+		k.head, k.tail = binary.LittleEndian.Uint64(w[:]), binary.LittleEndian.Uint64(w[8:])
+		k.headM, k.tailM = wordMask(l), wordMask(l-8)
+		m.known = append(m.known, k)
 	}
 	return m
+}
+
+// wordMask returns the mask of the first n bytes (0 to 8) of a
+// little-endian word.
+func wordMask(n int) uint64 {
+	switch {
+	case n <= 0:
+		return 0
+	case n >= 8:
+		return ^uint64(0)
+	}
+	return ^uint64(0) >> (64 - 8*n)
 }
 
 // members iterates over the members of an object like object, calling fn
@@ -453,7 +471,7 @@ func (s *scanner) members(names *memberNames, fn func(i int, name []byte) error)
 		i := names.match(s.data[s.pos:], next)
 		var name []byte
 		if i >= 0 {
-			s.pos += len(names.quoted[i])
+			s.pos += len(names.known[i].quoted)
 			next = i + 1
 		} else {
 			raw, flags, err := s.str()
@@ -482,22 +500,23 @@ func (s *scanner) members(names *memberNames, fn func(i int, name []byte) error)
 }
 
 // match returns the index of the quoted name with its colon that b starts
-// with, trying next first, or -1. It compares eight bytes at once, and
-// the rest of a longer name only when those match.
+// with, trying next first, or -1. It compares the first sixteen bytes as
+// two words, and the rest of a longer name only when those match.
 func (m *memberNames) match(b []byte, next int) int {
-	if len(b) < 8 {
+	if len(b) < 16 {
 		return -1 // the scan of the name as a string decides
 	}
-	w := binary.LittleEndian.Uint64(b)
-	for k := range m.quoted {
+	head, tail := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+	for k := range m.known {
 		i := next + k
-		if i >= len(m.quoted) {
-			i -= len(m.quoted)
+		if i >= len(m.known) {
+			i -= len(m.known)
 		}
-		if w&m.mask[i] != m.head[i] {
+		n := &m.known[i]
+		if head&n.headM != n.head || tail&n.tailM != n.tail {
 			continue
 		}
-		if q := m.quoted[i]; len(q) <= 8 || len(b) >= len(q) && string(b[8:len(q)]) == q[8:] {
+		if q := n.quoted; len(q) <= 16 || len(b) >= len(q) && string(b[16:len(q)]) == q[16:] {
 			return i
 		}
 	}
