@@ -304,6 +304,13 @@ func (c *converter) numberValue(dst []byte, s *scanner) ([]byte, error) {
 	if s.peek() != '"' {
 		return dst, convErrorf("N value is not a string")
 	}
+	// A number written plainly, as DynamoDB writes them: its text ends
+	// at the closing quote, found without a string scan.
+	d := s.data[s.pos+1:]
+	if n := numberLen(d); n > 0 && n < len(d) && d[n] == '"' {
+		s.pos += n + 2
+		return c.appendNumber(dst, d[:n]), nil
+	}
 	raw, flags, err := s.str()
 	if err != nil {
 		return dst, err
@@ -315,12 +322,17 @@ func (c *converter) numberValue(dst []byte, s *scanner) ([]byte, error) {
 		}
 		return dst, convErrorf("number %q is not a decimal number", n)
 	}
+	return c.appendNumber(dst, n), nil
+}
+
+// appendNumber appends a number's text in the converter's format.
+func (c *converter) appendNumber(dst, n []byte) []byte {
 	if c.format == FormatDynamoDBJSON {
 		dst = append(dst, '"')
 		dst = append(dst, n...)
-		return append(dst, '"'), nil
+		return append(dst, '"')
 	}
-	return append(dst, n...), nil
+	return append(dst, n...)
 }
 
 func (c *converter) binaryValue(dst []byte, s *scanner) ([]byte, error) {
