@@ -178,15 +178,32 @@ type FunctionCPU struct {
 	Duration      Sample // each invocation's time to answer, ms
 	Calls         int    // Firehose calls per invocation (the fewest)
 	Resent        int    // invocations that made more calls: some were sent again
+	// Paired is the CPU per call (ms) of in-process handlers on the same
+	// payload, by name, each measured right after each block: one value
+	// per block, to take ratios side by side (RatioTo) on a machine whose
+	// speed drifts.
+	Paired map[string]Sample
 }
+
+// RatioTo returns the CPU per invocation of each block over that of the
+// paired handler name measured right after it.
+func (fc FunctionCPU) RatioTo(name string) Sample {
+	return Ratio(fc.PerInvocation, fc.Paired[name])
+}
+
+// pairMinCPU is how much CPU each paired handler runs for after a block.
+const pairMinCPU = 200 * time.Millisecond
 
 // MeasureFunctionCPU invokes the function with payload blocks × perBlock
 // times after a warm-up, and reads the CPU time of the process's threads
 // between blocks (procstat.CPU: the scheduler's nanosecond counters; the
 // 10 ms clock tick of /proc/<pid>/stat would be a tenth of a 9,000-record
 // block's CPU).
-func MeasureFunctionCPU(ctx context.Context, bootstrap, name string, payload []byte, records, blocks, perBlock int, env ...string) (FunctionCPU, error) {
-	out := FunctionCPU{Name: name, Records: records, PayloadBytes: len(payload)}
+//
+// Each handler of pair runs on payload in this process after each block
+// (FunctionCPU.Paired).
+func MeasureFunctionCPU(ctx context.Context, bootstrap, name string, payload []byte, records, blocks, perBlock int, pair []Handler, env ...string) (FunctionCPU, error) {
+	out := FunctionCPU{Name: name, Records: records, PayloadBytes: len(payload), Paired: map[string]Sample{}}
 	r, err := StartRig(ctx, bootstrap, 0, env...)
 	if err != nil {
 		return out, err
@@ -217,6 +234,18 @@ func MeasureFunctionCPU(ctx context.Context, bootstrap, name string, payload []b
 		}
 		out.PerInvocation = append(out.PerInvocation, cpu)
 		out.Invocations += perBlock
+		for _, h := range pair {
+			var herr error
+			c := MeasureCost(func() {
+				if err := h.Handle(payload); err != nil && herr == nil {
+					herr = err
+				}
+			}, 1, pairMinCPU)
+			if herr != nil {
+				return out, fmt.Errorf("%s: %w", h.Name, herr)
+			}
+			out.Paired[h.Name] = append(out.Paired[h.Name], ms(c.CPU))
+		}
 	}
 	out.Calls, out.Resent = cc.min(), cc.resent()
 	return out, nil

@@ -154,7 +154,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			s.payload = BatchOf(s.records, s.itemBytes, 0, 11)
 		}
 		logf("target 2: function CPU, %s", s.name)
-		fc, err := MeasureFunctionCPU(ctx, bootstrap, s.name, s.payload, s.records, blocks, s.perBlk)
+		var pair []Handler
+		if s.records == BenchRecords {
+			// Targets 2a and 2b are ratios to these, taken block by block.
+			if pair, err = Handlers(Baseline, ReferencePath); err != nil {
+				return nil, err
+			}
+		}
+		fc, err := MeasureFunctionCPU(ctx, bootstrap, s.name, s.payload, s.records, blocks, s.perBlk, pair)
 		if err != nil {
 			return nil, fmt.Errorf("function CPU, %s: %w", s.name, err)
 		}
@@ -168,7 +175,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for _, env := range GCSweepEnvs {
 		logf("target 2: CPU and memory with %v", env)
 		mv := MemoryVariant{Env: env}
-		if mv.CPU, err = MeasureFunctionCPU(ctx, bootstrap, r.Function[0].Name, payload, BenchRecords, blocks, 8, env...); err != nil {
+		if mv.CPU, err = MeasureFunctionCPU(ctx, bootstrap, r.Function[0].Name, payload, BenchRecords, blocks, 8, nil, env...); err != nil {
 			return nil, err
 		}
 		if mv.Memory, err = MeasureMemory(ctx, bootstrap, r.Function[0].Name, payload, BenchRecords, memInvocations, env...); err != nil {
@@ -234,7 +241,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			if mv.Memory, err = MeasureMemory(ctx, bootstrap, ws.name, p, n, memInvocations, env...); err != nil {
 				return nil, err
 			}
-			if mv.CPU, err = MeasureFunctionCPU(ctx, bootstrap, ws.name, p, n, blocks, 6, env...); err != nil {
+			if mv.CPU, err = MeasureFunctionCPU(ctx, bootstrap, ws.name, p, n, blocks, 6, nil, env...); err != nil {
 				return nil, err
 			}
 			r.MemoryVariants = append(r.MemoryVariants, mv)
