@@ -90,7 +90,11 @@ func (b *batch) reset(f Format) {
 	b.counts = Counts{}
 	b.errs = b.errs[:0]
 	b.tables = b.tables[:0]
-	b.prev = previous{created: parsedTime{text: b.prev.created.text[:0]}}
+	b.prev = previous{
+		created: parsedTime{text: b.prev.created.text[:0]},
+		table:   quoted{json: b.prev.table.json[:0]},
+		region:  quoted{json: b.prev.region.json[:0]},
+	}
 }
 
 // tableIndex returns the index in b.tables of the table a record's
@@ -403,8 +407,23 @@ type lineMeta struct {
 // ARN, and often the second they were deleted in, so each is parsed or
 // formatted once a run.
 type previous struct {
-	arn     parsedARN
-	created parsedTime
+	arn           parsedARN
+	created       parsedTime
+	table, region quoted
+}
+
+// quoted keeps a string's last quoting (appendQuoted).
+type quoted struct {
+	raw, json []byte
+	set       bool
+}
+
+// appendQuoted appends s quoted as a JSON string.
+func (q *quoted) appendQuoted(dst, s []byte) []byte {
+	if !q.set || !bytes.Equal(s, q.raw) {
+		q.raw, q.json, q.set = s, appendQuoted(q.json[:0], s), true
+	}
+	return append(dst, q.json...)
 }
 
 type parsedARN struct {
@@ -493,15 +512,22 @@ func (b *batch) finish(r *recordFields, raw []byte) error {
 		b.out = b.out[:line]
 		b.counts.Oversize++
 		b.noteProblem(r, "archive line over 1,000 KiB even with the item gzipped")
-		b.lines = append(b.lines, lineInfo{start: line, end: line, seq: r.seq.decoded(), table: b.tableIndex(m.table)})
+		b.addLine(lineInfo{start: line, end: line, seq: r.seq.decoded(), table: b.tableIndex(m.table)})
 		return nil
 	}
 	isRaw := len(r.problems) > 0
 	if isRaw {
 		b.noteProblem(r, strings.Join(r.problems, "; "))
 	}
-	b.lines = append(b.lines, lineInfo{start: line, end: len(b.out), seq: r.seq.decoded(), raw: isRaw, table: b.tableIndex(m.table)})
+	b.addLine(lineInfo{start: line, end: len(b.out), seq: r.seq.decoded(), raw: isRaw, table: b.tableIndex(m.table)})
 	return nil
+}
+
+// addLine appends l to b.lines, in place (as converter.mapValue does its
+// members).
+func (b *batch) addLine(l lineInfo) {
+	b.lines = append(b.lines, lineInfo{})
+	b.lines[len(b.lines)-1] = l
 }
 
 func (b *batch) noteProblem(r *recordFields, msg string) {
@@ -513,9 +539,9 @@ func (b *batch) noteProblem(r *recordFields, msg string) {
 // appendLine writes the archive line of a record (see [Line]).
 func (b *batch) appendLine(dst []byte, r *recordFields, m *lineMeta, raw []byte, gzipItem bool) []byte {
 	dst = append(dst, `{"table":`...)
-	dst = appendQuoted(dst, m.table)
+	dst = b.prev.table.appendQuoted(dst, m.table)
 	dst = append(dst, `,"region":`...)
-	dst = appendQuoted(dst, m.region)
+	dst = b.prev.region.appendQuoted(dst, m.region)
 	dst = append(dst, `,"event_id":`...)
 	dst = appendString(dst, r.eventID.raw, r.eventID.flags)
 	dst = append(dst, `,"sequence_number":`...)

@@ -195,31 +195,31 @@ func archiveLines(t *testing.T, payload []byte) ([]string, Counts) {
 // next (finish keeps the last parsed ones): each line must have its own
 // record's table and deletion time.
 func TestRecordsShareNothing(t *testing.T) {
-	rec := func(seq, arn, created string) string {
+	rec := func(seq, arn, created, region string) string {
 		if arn != "" {
 			arn = `"eventSourceARN":"arn:aws:dynamodb:us-east-1:123456789012:table/` + arn + `/stream/x",`
 		}
-		return `{"eventID":"` + seq + `","eventName":"REMOVE","eventSource":"aws:dynamodb","awsRegion":"us-east-1",` +
+		return `{"eventID":"` + seq + `","eventName":"REMOVE","eventSource":"aws:dynamodb","awsRegion":"` + region + `",` +
 			`"dynamodb":{"ApproximateCreationDateTime":` + created + `,"Keys":{"k":{"S":"` + seq + `"}},"OldImage":{"k":{"S":"` + seq + `"}},"SequenceNumber":"` + seq + `"},` +
 			arn + `"userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"}}`
 	}
-	type want struct{ table, deletedAt string }
+	type want struct{ table, deletedAt, region string }
 	records := []struct {
-		seq, arn, created string
-		want              want
+		seq, arn, created, region string
+		want                      want
 	}{
-		{"1", "A", "1763856000", want{"A", "2025-11-23T00:00:00Z"}},
-		{"2", "A", "1763856000", want{"A", "2025-11-23T00:00:00Z"}},
-		{"3", "B", `"x"`, want{"B", ""}},
-		{"4", "B", "1763856000.5", want{"B", "2025-11-23T00:00:00.5Z"}},
-		{"5", "", "1763856000.5", want{"", "2025-11-23T00:00:00.5Z"}},
-		{"6", "A", "1763856001", want{"A", "2025-11-23T00:00:01Z"}},
-		{"7", "A", "null", want{"A", ""}},
-		{"8", "A", "1763856000", want{"A", "2025-11-23T00:00:00Z"}},
+		{"1", "A", "1763856000", "us-east-1", want{"A", "2025-11-23T00:00:00Z", "us-east-1"}},
+		{"2", "A", "1763856000", "us-east-1", want{"A", "2025-11-23T00:00:00Z", "us-east-1"}},
+		{"3", "B", `"x"`, "eu-west-1", want{"B", "", "eu-west-1"}},
+		{"4", "B", "1763856000.5", "eu-west-1", want{"B", "2025-11-23T00:00:00.5Z", "eu-west-1"}},
+		{"5", "", "1763856000.5", `a\"q`, want{"", "2025-11-23T00:00:00.5Z", `a"q`}},
+		{"6", "A", "1763856001", "us-east-1", want{"A", "2025-11-23T00:00:01Z", "us-east-1"}},
+		{"7", "A", "null", "us-east-1", want{"A", "", "us-east-1"}},
+		{"8", `A\"b`, "1763856000", "us-east-1", want{`A"b`, "2025-11-23T00:00:00Z", "us-east-1"}},
 	}
 	var rs []string
 	for _, r := range records {
-		rs = append(rs, rec(r.seq, r.arn, r.created))
+		rs = append(rs, rec(r.seq, r.arn, r.created, r.region))
 	}
 	fake, taken := collectingFirehose()
 	a, err := New(fake, Config{StreamName: "s", BatchSize: 400, Format: FormatJSON, Concurrency: 1})
@@ -235,7 +235,7 @@ func TestRecordsShareNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := want{table: l.Table}
+		w := want{table: l.Table, region: l.Region}
 		if l.DeletedAt != nil {
 			w.deletedAt = l.DeletedAt.Format(time.RFC3339Nano)
 		}
@@ -243,8 +243,7 @@ func TestRecordsShareNothing(t *testing.T) {
 	}
 	for _, r := range records {
 		if got[r.seq] != r.want {
-			t.Errorf("record %s (ARN table %q, created %s): line has table %q, deleted_at %q; want %q, %q",
-				r.seq, r.arn, r.created, got[r.seq].table, got[r.seq].deletedAt, r.want.table, r.want.deletedAt)
+			t.Errorf("record %s (ARN table %q, created %s, awsRegion %q): line has %+v, want %+v", r.seq, r.arn, r.created, r.region, got[r.seq], r.want)
 		}
 	}
 }
