@@ -20,6 +20,7 @@ import (
 
 func main() {
 	lambdaenv.SetMemoryLimit(os.Getenv) // before anything is allocated for a batch
+	lambdaenv.SetProcs(os.Getenv)
 	a, err := setup(context.Background(), os.Getenv)
 	if err != nil {
 		// A configuration error stops the function at init: Lambda reports

@@ -387,24 +387,28 @@ func (r *Report) writeFunction(p func(string, ...any), baseMS, fastMS float64) {
 		p("often than the bootstrap's, whose heap is little more than one batch: the bootstrap's %s ms against %s ms here.",
 			f1(fc.PerInvocation.Median()), f1(pr.CPU.Median()))
 		p("The difference is garbage collection and fresh memory (page faults on new spans, `madvise` returning them).")
-		p("The same bootstrap with other targets for the collector (`GOGC`, the heap growth allowed between collections):")
+		p("The same bootstrap with other targets for the collector (`GOGC`, the heap growth allowed between collections),")
+		p("and with two threads running Go code, as the runtime would have it on the 2 vCPUs Lambda shows (`GOMAXPROCS=2`):")
 		p("")
 		p("| environment | CPU per invocation (ms) | × defaults | peak RSS after %d (MiB) |", r.GCSweep[0].Memory.Invocations)
 		p("| --- | --- | --- | --- |")
 		def := r.GCSweep[0].CPU.PerInvocation.Median()
 		for _, v := range r.GCSweep {
-			env := "defaults (`GOGC=200`, set by the function)"
+			env := "defaults (`GOGC=200` and `GOMAXPROCS=1`, set by the function at 128 MB)"
 			if len(v.Env) > 0 {
 				env = "`" + strings.Join(v.Env, " ") + "`"
 			}
 			p("| %s | %s | %s | %s |", env, v.CPU.PerInvocation.Format(f1), x2(v.CPU.PerInvocation.Median()/def), mib(v.Memory.Peak))
 		}
 		p("")
-		last := r.GCSweep[len(r.GCSweep)-1]
+		gc400, procs := r.GCSweep[2], r.GCSweep[3]
+		p("`%s` costs %s the CPU of the defaults: two threads hand the goroutines of each Firehose call between them and",
+			strings.Join(procs.Env, " "), x2(procs.CPU.PerInvocation.Median()/def))
+		p("keep one spinning for work, for CPU time a function that has 7%% of one vCPU at 128 MB cannot use for anything else.")
 		p("`%s` (Go's default, which the function used before) costs %s the CPU of the function's `GOGC=200`, with a peak of %s MiB;",
 			strings.Join(r.GCSweep[1].Env, " "), x2(r.GCSweep[1].CPU.PerInvocation.Median()/def), mib(r.GCSweep[1].Memory.Peak))
 		p("`%s` costs %s, with a peak of %s MiB: the",
-			strings.Join(last.Env, " "), x2(last.CPU.PerInvocation.Median()/def), mib(last.Memory.Peak))
+			strings.Join(gc400.Env, " "), x2(gc400.CPU.PerInvocation.Median()/def), mib(gc400.Memory.Peak))
 		p("collector's share trades directly against target 4 (and the soft memory limit of section 4 caps it). What cuts")
 		p("both is allocating less per invocation: the archiver encodes each PutRecordBatch body once into a buffer kept")
 		p("between calls (`archive/request.go`) where smithy-go's serializer grows a buffer step by step and copies it once more,")
