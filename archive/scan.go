@@ -526,7 +526,12 @@ func (m *memberNames) match(b []byte, next int) int {
 // unescape decodes the contents of a valid JSON string that contains
 // escapes, with encoding/json's rules (invalid surrogates become U+FFFD).
 func unescape(raw []byte) []byte {
-	out := make([]byte, 0, len(raw))
+	return appendUnescaped(make([]byte, 0, len(raw)), raw)
+}
+
+// appendUnescaped appends the decoded contents of raw (see unescape) to
+// out.
+func appendUnescaped(out, raw []byte) []byte {
 	for i := 0; i < len(raw); {
 		c := raw[i]
 		if c != '\\' {
@@ -662,7 +667,8 @@ func appendString(dst, raw []byte, flags strFlags) []byte {
 		return append(dst, '"')
 	}
 	if flags&strEscaped != 0 {
-		raw = unescape(raw)
+		var buf [128]byte // decoded on the stack when short
+		raw = appendUnescaped(buf[:0], raw)
 	}
 	return appendQuoted(dst, raw)
 }
