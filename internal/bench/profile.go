@@ -152,7 +152,7 @@ const (
 	CatArchive  = "archive: read the event, convert, write lines, batch"
 	CatEncode   = "SDK: request encoding (JSON; base64 of every record, encoded once per call into a kept buffer)"
 	CatSign     = "SDK: SigV4 signing (SHA-256 of the whole body)"
-	CatDecode   = "SDK: response decoding"
+	CatDecode   = "SDK: response decoding (PutRecordBatch's by archive/response.go)"
 	CatSDKOther = "SDK: middleware, retry, endpoint, other"
 	CatHTTP     = "HTTP client and loopback sockets (Firehose calls)"
 	CatRuntime  = "Lambda Runtime API client (receive payload, post response)"
@@ -372,10 +372,25 @@ func categorize(s profileSample) string {
 			strings.HasPrefix(f, "syscall."), strings.HasPrefix(f, "bufio."), strings.HasPrefix(f, "internal/runtime/syscall"):
 			return CatHTTP
 		case strings.Contains(f, "ttl-archiver/archive."):
-			return CatArchive
+			return archiveCategory(s.funcs)
 		case strings.Contains(f, "aws-sdk-go-v2"), strings.Contains(f, "smithy-go"):
 			return CatSDKOther
 		}
 	}
 	return CatOther
+}
+
+// archiveCategory attributes a sample whose innermost known frame is the
+// archiver's: the archiver also encodes the request body (its base64)
+// and decodes the PutRecordBatch answer, with its own code, for the SDK.
+func archiveCategory(funcs []string) string {
+	for _, f := range funcs {
+		switch {
+		case strings.Contains(f, "archive.(*requestBody)"):
+			return CatEncode
+		case strings.Contains(f, "archive.decodeBatchResponse"), strings.Contains(f, "archive.requestBodyProtocol.DeserializeResponse"):
+			return CatDecode
+		}
+	}
+	return CatArchive
 }

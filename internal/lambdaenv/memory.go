@@ -54,8 +54,10 @@ func MemoryLimit(getenv func(string) string) int64 {
 // soft memory limit: the heap may grow to three times what is live
 // between collections instead of twice. The bootstrap's live heap is
 // little more than one batch, so at GOGC=100 it collects several times per
-// invocation; at 200 it spends about a tenth less CPU per invocation, and
-// the soft limit still bounds the peak (BENCHMARKS.md, sections 2 and 4).
+// invocation; with two threads running Go code, 200 spent about a tenth
+// less CPU per invocation. With one (Procs), the two measure within the
+// noise of each other, and the soft limit bounds the peak of both
+// (BENCHMARKS.md, sections 2 and 4).
 const gcPercent = 200
 
 // SetMemoryLimit applies MemoryLimit and, when it sets a limit and GOGC
