@@ -394,7 +394,7 @@ func (r *Report) writeFunction(p func(string, ...any), baseMS, fastMS float64) {
 		p("| --- | --- | --- | --- |")
 		def := r.GCSweep[0].CPU.PerInvocation.Median()
 		for _, v := range r.GCSweep {
-			env := "defaults (`GOGC=200` and `GOMAXPROCS=1`, set by the function at 128 MB)"
+			env := "defaults (Go's `GOGC=100`; `GOMAXPROCS=1`, set by the function at 128 MB)"
 			if len(v.Env) > 0 {
 				env = "`" + strings.Join(v.Env, " ") + "`"
 			}
@@ -405,8 +405,8 @@ func (r *Report) writeFunction(p func(string, ...any), baseMS, fastMS float64) {
 		p("`%s` costs %s the CPU of the defaults: two threads hand the goroutines of each Firehose call between them and",
 			strings.Join(procs.Env, " "), x2(procs.CPU.PerInvocation.Median()/def))
 		p("keep one spinning for work, for CPU time a function that has 7%% of one vCPU at 128 MB cannot use for anything else.")
-		p("`%s` (Go's default, which the function used before) costs %s the CPU of the function's `GOGC=200`, with a peak of %s MiB;",
-			strings.Join(r.GCSweep[1].Env, " "), x2(r.GCSweep[1].CPU.PerInvocation.Median()/def), mib(r.GCSweep[1].Memory.Peak))
+		p("`%s` (which the function set while it ran two threads, when it saved about a tenth of the CPU) costs %s the CPU of the defaults, with a peak of %s MiB against %s MiB;",
+			strings.Join(r.GCSweep[1].Env, " "), x2(r.GCSweep[1].CPU.PerInvocation.Median()/def), mib(r.GCSweep[1].Memory.Peak), mib(r.GCSweep[0].Memory.Peak))
 		p("`%s` costs %s, with a peak of %s MiB: the",
 			strings.Join(gc400.Env, " "), x2(gc400.CPU.PerInvocation.Median()/def), mib(gc400.Memory.Peak))
 		p("collector's share trades directly against target 4 (and the soft memory limit of section 4 caps it). What cuts")
@@ -483,7 +483,7 @@ func (r *Report) writeMemory(p func(string, ...any)) {
 	p("grown by doubling: 8 MiB for 6 MB) and the archiver's kept batch with the lines (up to about the payload's size),")
 	p("both kept between invocations, the PutRecordBatch bodies of the calls in flight (about 4/3 of the at most 4 MiB")
 	p("of records in flight, in buffers kept for the next calls: `archive/request.go`), and the SDK's own tables (about")
-	p("5 MiB). With the function's `GOGC=200` the heap may grow to three times what is live until it nears the soft")
+	p("5 MiB). With Go's `GOGC=100` the heap may grow to twice what is live until it nears the soft")
 	p("limit, counting what is allocated while a collection runs, and the peak creeps up over the first")
 	p("invocations, so each shape runs %d of them.", r.Memory[0].Invocations)
 	p("What settings of the function's environment do to the worst shape (%s), with the CPU they cost:", r.MemoryVariants[0].Memory.Name)
@@ -510,7 +510,7 @@ func (r *Report) writeMemory(p func(string, ...any)) {
 	p("")
 	p("The function sets the collector's soft memory limit to half of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` less 8 MiB")
 	p("when `GOMEMLIMIT` is not set (`internal/lambdaenv`): %s MiB at the 128 MB the loopback Runtime API reports, so", mib(functionMemoryLimit(128)))
-	p("\"defaults\" above include it, and with it `GOGC=200` (unless `GOGC` is set). What is live stays well under it, so the collector paces by `GOGC` for most of a")
+	p("\"defaults\" above include it. What is live stays well under it, so the collector paces by `GOGC` for most of a")
 	p("batch and collects sooner only near the limit; `GOMEMLIMIT=96MiB` is the limit the function set before")
 	p("(75%% of 128 MB), which left the peak to `GOGC` alone.")
 	p("")

@@ -38,7 +38,8 @@ type Report struct {
 	Function []FunctionCPU  // target 2: the bench batch, small and large items
 	Profile  Profile        // target 2: where the CPU goes
 	// GCSweep is the bootstrap's CPU and peak memory on target 1's batch
-	// with the garbage collector's GOGC at its default and raised.
+	// with the garbage collector's GOGC at its default and raised, and
+	// with GOMAXPROCS=2.
 	GCSweep []MemoryVariant
 	Latency []LatencyPoint // target 3, by MAX_CONCURRENCY
 	Memory  []MemoryPoint  // target 4
@@ -311,7 +312,7 @@ type MemoryVariant struct {
 // GCSweepEnvs are the runtime settings of section 2: the defaults, the
 // collector's targets, then the runtime's own GOMAXPROCS for the 2 vCPUs
 // Lambda shows (the function sets 1 at 128 MB, lambdaenv.Procs).
-var GCSweepEnvs = [][]string{nil, {"GOGC=100"}, {"GOGC=400"}, {"GOMAXPROCS=2"}}
+var GCSweepEnvs = [][]string{nil, {"GOGC=200"}, {"GOGC=400"}, {"GOMAXPROCS=2"}}
 
 // MemoryVariantEnvs are the settings tried on the worst shape: the
 // defaults first.

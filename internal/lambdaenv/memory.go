@@ -50,24 +50,12 @@ func MemoryLimit(getenv func(string) string) int64 {
 	return limit
 }
 
-// gcPercent is the collector's target (GOGC) when the function sets a
-// soft memory limit: the heap may grow to three times what is live
-// between collections instead of twice. The bootstrap's live heap is
-// little more than one batch, so at GOGC=100 it collects several times per
-// invocation; with two threads running Go code, 200 spent about a tenth
-// less CPU per invocation. With one (Procs), the two measure within the
-// noise of each other, and the soft limit bounds the peak of both
-// (BENCHMARKS.md, sections 2 and 4).
-const gcPercent = 200
-
-// SetMemoryLimit applies MemoryLimit and, when it sets a limit and GOGC
-// is not set, the collector's target gcPercent; call it before anything
-// is allocated for a batch.
+// SetMemoryLimit applies MemoryLimit; call it before anything is
+// allocated for a batch. The collector's target stays Go's (GOGC=100):
+// with one thread running Go code (Procs), raising it to 200 saved no
+// CPU and raised the peak by about 10 MiB (BENCHMARKS.md, section 2).
 func SetMemoryLimit(getenv func(string) string) {
 	if n := MemoryLimit(getenv); n > 0 {
 		debug.SetMemoryLimit(n)
-		if getenv("GOGC") == "" {
-			debug.SetGCPercent(gcPercent)
-		}
 	}
 }

@@ -31,26 +31,29 @@ func TestMemoryLimit(t *testing.T) {
 	}
 }
 
-// TestSetMemoryLimitGC: in Lambda (a memory size, no GOGC) the collector's
-// target becomes gcPercent; with GOGC set, or outside Lambda, it stays.
-func TestSetMemoryLimitGC(t *testing.T) {
+// TestSetMemoryLimit: in Lambda the runtime's soft limit becomes
+// MemoryLimit, and the collector's target stays Go's; outside Lambda
+// nothing changes.
+func TestSetMemoryLimit(t *testing.T) {
 	tests := []struct {
-		name string
-		env  map[string]string
-		want int
+		name      string
+		env       map[string]string
+		wantLimit int64
 	}{
-		{"in Lambda", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, gcPercent},
-		{"GOGC set", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "GOGC": "100"}, 100},
-		{"outside Lambda", map[string]string{}, 100},
+		{"in Lambda", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, 56 << 20},
+		{"outside Lambda", map[string]string{}, math.MaxInt64},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			debug.SetGCPercent(100)
 			defer debug.SetMemoryLimit(math.MaxInt64)
-			defer debug.SetGCPercent(100)
+			defer debug.SetGCPercent(debug.SetGCPercent(100))
+			debug.SetMemoryLimit(math.MaxInt64)
 			SetMemoryLimit(func(k string) string { return tt.env[k] })
-			if got := debug.SetGCPercent(100); got != tt.want {
-				t.Errorf("GC percent after SetMemoryLimit(%v) = %d, want %d", tt.env, got, tt.want)
+			if got := debug.SetMemoryLimit(-1); got != tt.wantLimit {
+				t.Errorf("memory limit after SetMemoryLimit(%v) = %d, want %d", tt.env, got, tt.wantLimit)
+			}
+			if got := debug.SetGCPercent(100); got != 100 {
+				t.Errorf("GC percent after SetMemoryLimit(%v) = %d, want 100", tt.env, got)
 			}
 		})
 	}
