@@ -52,8 +52,9 @@ func MemoryLimit(getenv func(string) string) int64 {
 
 // SetMemoryLimit applies MemoryLimit; call it before anything is
 // allocated for a batch. The collector's target stays Go's (GOGC=100):
-// with one thread running Go code (Procs), raising it to 200 saved no
-// CPU and raised the peak by about 10 MiB (BENCHMARKS.md, section 2).
+// with one thread running Go code (Procs), 200 cost between 8% more and
+// 6% less CPU in three runs of the bench, within its noise, and raised
+// the peak by about 10 MiB (BENCHMARKS.md, section 2).
 func SetMemoryLimit(getenv func(string) string) {
 	if n := MemoryLimit(getenv); n > 0 {
 		debug.SetMemoryLimit(n)
