@@ -30,6 +30,17 @@ type sentRequest struct {
 	body                               []byte
 }
 
+// loopbackClient is the real Firehose client sending to url, with test
+// credentials and no retries.
+func loopbackClient(url string) *firehose.Client {
+	return firehose.New(firehose.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String(url),
+		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
+		RetryMaxAttempts: 1,
+	})
+}
+
 // TestRequestBodyMatchesSDK sends the same inputs through the real client
 // with and without a requestBody, to a loopback server, and compares the
 // requests: the body must be the SDK's, byte for byte.
@@ -42,12 +53,7 @@ func TestRequestBodyMatchesSDK(t *testing.T) {
 		_, _ = io.WriteString(w, `{"FailedPutCount":0,"RequestResponses":[]}`)
 	}))
 	defer srv.Close()
-	client := firehose.New(firehose.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(srv.URL),
-		Credentials:      credentials.NewStaticCredentialsProvider("AKID", "SECRET", ""),
-		RetryMaxAttempts: 1,
-	})
+	client := loopbackClient(srv.URL)
 	binary := make([]byte, 3000)
 	for i := range binary {
 		binary[i] = byte(i * 7)

@@ -353,39 +353,11 @@ func (s *scanner) memberName() error {
 // member's decoded name and the scanner positioned at its value; fn must
 // consume the value. The scanner must be at '{'.
 func (s *scanner) object(fn func(name []byte) error) error {
-	if err := s.expect('{'); err != nil {
-		return err
-	}
-	if s.peek() == '}' {
-		s.pos++
-		return nil
-	}
-	for {
-		raw, flags, err := s.str()
-		if err != nil {
-			return err
-		}
-		name := raw
-		if flags&strEscaped != 0 {
-			name = unescape(raw)
-		}
-		if err := s.expect(':'); err != nil {
-			return err
-		}
-		if err := fn(name); err != nil {
-			return err
-		}
-		switch s.peek() {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return nil
-		default:
-			return s.errorf("want , or } in object")
-		}
-	}
+	return s.members(noNames, func(_ int, name []byte) error { return fn(name) })
 }
+
+// noNames are no member names: members then scans every name.
+var noNames = newMemberNames()
 
 // typeName consumes the name of a typed value's type and its colon when
 // they are written as compact JSON writes DynamoDB's types: one to four
