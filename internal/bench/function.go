@@ -251,6 +251,53 @@ func MeasureFunctionCPU(ctx context.Context, bootstrap, name string, payload []b
 	return out, nil
 }
 
+// MeasureFunctionCPUSideBySide measures the function's CPU per invocation
+// of payload as MeasureFunctionCPU does, once for each environment of
+// envs, side by side: a process per environment, and every round of
+// blocks runs one block on each, in an order that rotates, so that block
+// i of every result was measured within the same few seconds of a machine
+// whose speed drifts (compare them with Ratio).
+func MeasureFunctionCPUSideBySide(ctx context.Context, bootstrap, name string, payload []byte, records, blocks, perBlock int, envs [][]string) ([]FunctionCPU, error) {
+	rigs := make([]*Rig, len(envs))
+	defer func() {
+		for _, r := range rigs {
+			if r != nil {
+				_ = r.Close()
+			}
+		}
+	}()
+	out := make([]FunctionCPU, len(envs))
+	for i, env := range envs {
+		r, err := StartRig(ctx, bootstrap, 0, env...)
+		if err != nil {
+			return nil, err
+		}
+		rigs[i] = r
+		out[i] = FunctionCPU{Name: name, Records: records, PayloadBytes: len(payload)}
+		for range FirstInvocations {
+			if _, _, err := r.Invoke(ctx, payload); err != nil {
+				return nil, err
+			}
+		}
+	}
+	ccs := make([]callCounter, len(envs))
+	for b := range blocks {
+		for k := range envs {
+			i := (b + k) % len(envs)
+			cpu, err := rigs[i].invokeBlock(ctx, payload, perBlock, &out[i].Duration, &ccs[i])
+			if err != nil {
+				return nil, err
+			}
+			out[i].PerInvocation = append(out[i].PerInvocation, cpu)
+			out[i].Invocations += perBlock
+		}
+	}
+	for i := range out {
+		out[i].Calls, out[i].Resent = ccs[i].min(), ccs[i].resent()
+	}
+	return out, nil
+}
+
 // FirstInvocations is how many of a fresh process's invocations are timed
 // one by one, and left out of the steady state.
 const FirstInvocations = 3

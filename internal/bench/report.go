@@ -390,27 +390,30 @@ func (r *Report) writeFunction(p func(string, ...any), baseMS, fastMS float64) {
 			f1(fc.PerInvocation.Median()), f1(pr.CPU.Median()))
 		p("The difference is garbage collection and fresh memory (page faults on new spans, `madvise` returning them).")
 		p("The same bootstrap with other targets for the collector (`GOGC`, the heap growth allowed between collections),")
-		p("and with two threads running Go code, as the runtime would have it on the 2 vCPUs Lambda shows (`GOMAXPROCS=2`):")
+		p("and with two threads running Go code, as the runtime would have it on the 2 vCPUs Lambda shows (`GOMAXPROCS=2`),")
+		p("side by side: a process for each, and each round of blocks runs one block on every process, in turn; the ratio is")
+		p("taken round by round (the machine's speed drifts between rounds more than the settings differ):")
 		p("")
-		p("| environment | CPU per invocation (ms) | × defaults | peak RSS after %d (MiB) |", r.GCSweep[0].Memory.Invocations)
+		p("| environment | CPU per invocation (ms) | × defaults, round by round | peak RSS after %d (MiB) |", r.GCSweep[0].Memory.Invocations)
 		p("| --- | --- | --- | --- |")
-		def := r.GCSweep[0].CPU.PerInvocation.Median()
+		def := r.GCSweep[0].CPU.PerInvocation
+		vsDef := func(v MemoryVariant) Sample { return Ratio(v.CPU.PerInvocation, def) }
 		for _, v := range r.GCSweep {
 			env := "defaults (Go's `GOGC=100`; `GOMAXPROCS=1`, set by the function at 128 MB)"
 			if len(v.Env) > 0 {
 				env = "`" + strings.Join(v.Env, " ") + "`"
 			}
-			p("| %s | %s | %s | %s |", env, v.CPU.PerInvocation.Format(f1), x2(v.CPU.PerInvocation.Median()/def), mib(v.Memory.Peak))
+			p("| %s | %s | %s | %s |", env, v.CPU.PerInvocation.Format(f1), vsDef(v).Format(x2), mib(v.Memory.Peak))
 		}
 		p("")
-		gc400, procs := r.GCSweep[2], r.GCSweep[3]
-		p("`%s` costs %s the CPU of the defaults: two threads hand the goroutines of each Firehose call between them and",
-			strings.Join(procs.Env, " "), x2(procs.CPU.PerInvocation.Median()/def))
-		p("keep one spinning for work, for CPU time a function that has 7%% of one vCPU at 128 MB cannot use for anything else.")
-		p("`%s` (which the function set while it ran two threads, when it saved about a tenth of the CPU) costs %s the CPU of the defaults, with a peak of %s MiB against %s MiB;",
-			strings.Join(r.GCSweep[1].Env, " "), x2(r.GCSweep[1].CPU.PerInvocation.Median()/def), mib(r.GCSweep[1].Memory.Peak), mib(r.GCSweep[0].Memory.Peak))
+		gc200, gc400, procs := r.GCSweep[1], r.GCSweep[2], r.GCSweep[3]
+		p("`%s` costs %s the CPU of the defaults. The function runs one thread at 128 MB, where it has 7%% of one vCPU's",
+			strings.Join(procs.Env, " "), x2(vsDef(procs).Median()))
+		p("time: a second only adds handing each Firehose call's goroutines between threads, and a thread spinning for work.")
+		p("`%s` (which the function set while it ran two threads) costs %s, with a peak of %s MiB against %s MiB;",
+			strings.Join(gc200.Env, " "), x2(vsDef(gc200).Median()), mib(gc200.Memory.Peak), mib(r.GCSweep[0].Memory.Peak))
 		p("`%s` costs %s, with a peak of %s MiB: the",
-			strings.Join(gc400.Env, " "), x2(gc400.CPU.PerInvocation.Median()/def), mib(gc400.Memory.Peak))
+			strings.Join(gc400.Env, " "), x2(vsDef(gc400).Median()), mib(gc400.Memory.Peak))
 		p("collector's share trades directly against target 4 (and the soft memory limit of section 4 caps it). What cuts")
 		p("both is allocating less per invocation: the archiver encodes each PutRecordBatch body once into a buffer kept")
 		p("between calls (`archive/request.go`) where smithy-go's serializer grows a buffer step by step and copies it once more,")

@@ -173,12 +173,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
 
-	for _, env := range GCSweepEnvs {
-		logf("target 2: CPU and memory with %v", env)
-		mv := MemoryVariant{Env: env}
-		if mv.CPU, err = MeasureFunctionCPU(ctx, bootstrap, r.Function[0].Name, payload, BenchRecords, blocks, 8, nil, env...); err != nil {
-			return nil, err
-		}
+	logf("target 2: CPU with %v, side by side", GCSweepEnvs)
+	sweep, err := MeasureFunctionCPUSideBySide(ctx, bootstrap, r.Function[0].Name, payload, BenchRecords, blocks, 8, GCSweepEnvs)
+	if err != nil {
+		return nil, err
+	}
+	for i, env := range GCSweepEnvs {
+		logf("target 2: memory with %v", env)
+		mv := MemoryVariant{Env: env, CPU: sweep[i]}
 		if mv.Memory, err = MeasureMemory(ctx, bootstrap, r.Function[0].Name, payload, BenchRecords, memInvocations, env...); err != nil {
 			return nil, err
 		}
