@@ -54,9 +54,14 @@ func decodeBatchResponse(body []byte, out *firehose.PutRecordBatchOutput) error 
 			out.RequestResponses, err = d.entries(body)
 			return err
 		}
-		return d.s.skip()
+		return d.s.skipWithin(1, maxAnswerDepth)
 	})
 }
+
+// maxAnswerDepth is how deep the SDK's JSON parser lets arrays and
+// objects nest in an answer (smithy-go's maxDepth); deeper is an error.
+// It matters only in members the API does not have, which are passed over.
+const maxAnswerDepth = 10_000
 
 // responseDecoder reads a PutRecordBatch answer.
 type responseDecoder struct {
@@ -128,7 +133,7 @@ func (d *responseDecoder) entries(body []byte) ([]types.PutRecordBatchResponseEn
 				case "ErrorMessage":
 					return d.str(body, &e.ErrorMessage)
 				}
-				return d.s.skip()
+				return d.s.skipWithin(3, maxAnswerDepth)
 			})
 			if err != nil {
 				return nil, err

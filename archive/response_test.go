@@ -1,17 +1,22 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	"github.com/aws/aws-sdk-go-v2/service/firehose/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // batchAnswers are PutRecordBatch answer bodies (HTTP 200): Firehose's
@@ -69,6 +74,24 @@ var batchAnswers = []string{
 	`{"RequestResponses":[]} ]`,
 }
 
+// deepAnswers nest arrays and objects in members the API does not have,
+// at the top and in an entry, around the SDK's parser's limit (10,000
+// levels in all): the deepest are errors.
+func deepAnswers() []string {
+	var out []string
+	for _, n := range []int{9997, 9998, 9999, 10000} {
+		for _, v := range []string{
+			strings.Repeat("[", n) + strings.Repeat("]", n),
+			strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n),
+		} {
+			out = append(out,
+				`{"Future":`+v+`,"RequestResponses":[{"RecordId":"a"}]}`,
+				`{"RequestResponses":[{"RecordId":"a","Future":`+v+`}]}`)
+		}
+	}
+	return out
+}
+
 // TestDecodeBatchResponseMatchesSDK sends each answer through the real
 // client with the SDK's deserializer and with decodeBatchResponse
 // (requestBody's protocol), from a loopback server: both must fail, or
@@ -95,7 +118,7 @@ func TestDecodeBatchResponseMatchesSDK(t *testing.T) {
 		return fields{o.Encrypted, o.FailedPutCount, o.RequestResponses}
 	}
 	decoded := 0
-	for _, a := range batchAnswers {
+	for _, a := range append(batchAnswers, deepAnswers()...) {
 		answer = a
 		sdkOut, sdkErr := client.PutRecordBatch(context.Background(), in)
 		ourOut, ourErr := client.PutRecordBatch(context.Background(), in, newRequestBody(nil).apply)
@@ -123,4 +146,32 @@ func show(v any) string {
 		return err.Error()
 	}
 	return string(b)
+}
+
+// FuzzDecodeBatchResponse holds decodeBatchResponse to the SDK's own
+// deserializer (the protocol firehose.New sets) on any successful answer's
+// body: both fail, or both decode the same output.
+func FuzzDecodeBatchResponse(f *testing.F) {
+	for _, a := range append(batchAnswers, deepAnswers()...) {
+		f.Add([]byte(a))
+	}
+	proto := firehose.New(firehose.Options{Region: "us-east-1"}).Options().Protocol
+	op := smithy.NewOperationSchema(schemas.PutRecordBatch, schemas.PutRecordBatchInput, schemas.PutRecordBatchOutput)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		resp := &smithyhttp.Response{Response: &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(body))}}
+		var sdkOut, ourOut firehose.PutRecordBatchOutput
+		sdkErr := proto.DeserializeResponse(context.Background(), op, firehose.TypeRegistry, resp, &sdkOut)
+		ourErr := decodeBatchResponse(body, &ourOut)
+		if (sdkErr == nil) != (ourErr == nil) {
+			t.Fatalf("answer %q: SDK error %v, decodeBatchResponse error %v", body, sdkErr, ourErr)
+		}
+		if sdkErr != nil {
+			return
+		}
+		got := []any{ourOut.Encrypted, ourOut.FailedPutCount, ourOut.RequestResponses}
+		want := []any{sdkOut.Encrypted, sdkOut.FailedPutCount, sdkOut.RequestResponses}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("answer %q:\ndecodeBatchResponse %s\nSDK                 %s", body, show(got), show(want))
+		}
+	})
 }

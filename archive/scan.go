@@ -262,7 +262,11 @@ func (s *scanner) literal(word string) error {
 // stack: any valid JSON can be passed over, however deep. A record the
 // converter rejects, an image nested deeper than maxTypedDepth among them,
 // is therefore archived raw instead of failing the batch.
-func (s *scanner) skip() error {
+func (s *scanner) skip() error { return s.skipWithin(0, 0) }
+
+// skipWithin is skip for a value nested depth arrays and objects deep, that
+// fails when its own make the nesting deeper than max (0: no limit).
+func (s *scanner) skipWithin(depth, max int) error {
 	var buf [32]byte
 	open := buf[:0] // '{' or '[' for each array or object being passed over
 	for {
@@ -273,6 +277,9 @@ func (s *scanner) skip() error {
 				return err
 			}
 		case '{':
+			if max > 0 && depth+len(open)+1 > max {
+				return s.errorf("nested deeper than %d", max)
+			}
 			s.pos++
 			if s.peek() == '}' {
 				s.pos++
@@ -284,6 +291,9 @@ func (s *scanner) skip() error {
 			open = append(open, '{')
 			continue
 		case '[':
+			if max > 0 && depth+len(open)+1 > max {
+				return s.errorf("nested deeper than %d", max)
+			}
 			s.pos++
 			if s.peek() == ']' {
 				s.pos++
