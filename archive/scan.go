@@ -409,6 +409,8 @@ type knownName struct {
 	headM, tailM uint64 // the bits of head and tail that quoted fills
 }
 
+// newMemberNames returns the names to look for, in the order the payload
+// usually has them.
 func newMemberNames(names ...string) *memberNames {
 	m := &memberNames{names: names}
 	for _, n := range names {
@@ -434,9 +436,10 @@ func wordMask(n int) uint64 {
 	return ^uint64(0) >> (64 - 8*n)
 }
 
-// members iterates over the members of an object like object, calling fn
-// with the index in names of each member's name, or -1 and the decoded
-// name for a name not in names. A name written plainly, followed at once
+// members iterates over the members of an object, calling fn with the
+// index in names of each member's name, or -1 and the decoded name for a
+// name not in names, and the scanner positioned at the member's value; fn
+// must consume the value. A name written plainly, followed at once
 // by its colon, is matched without scanning it as a string: first against
 // the name after the last one found, so that members in the usual order
 // cost one comparison each. The scanner must be at '{'.
