@@ -76,7 +76,12 @@ var batchAnswers = []string{
 
 // deepAnswers nest arrays and objects in members the API does not have,
 // at the top and in an entry, around the SDK's parser's limit (10,000
-// levels in all): the deepest are errors.
+// levels in all): the deepest are errors. They are FuzzDecodeBatchResponse's
+// seeds, compared with the SDK's deserializer directly, not through the
+// client: in one CI run the SDK's call for a 9,997-level answer failed
+// reading it ("use of closed network connection") instead of decoding it,
+// after answers the SDK had stopped reading; ten runs under -race did not
+// repeat it, but the transport has no part in what is compared.
 func deepAnswers() []string {
 	var out []string
 	for _, n := range []int{9997, 9998, 9999, 10000} {
@@ -118,7 +123,7 @@ func TestDecodeBatchResponseMatchesSDK(t *testing.T) {
 		return fields{o.Encrypted, o.FailedPutCount, o.RequestResponses}
 	}
 	decoded := 0
-	for _, a := range append(batchAnswers, deepAnswers()...) {
+	for _, a := range batchAnswers {
 		answer = a
 		sdkOut, sdkErr := client.PutRecordBatch(context.Background(), in)
 		ourOut, ourErr := client.PutRecordBatch(context.Background(), in, newRequestBody(nil).apply)
