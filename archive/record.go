@@ -90,11 +90,7 @@ func (b *batch) reset(f Format) {
 	b.counts = Counts{}
 	b.errs = b.errs[:0]
 	b.tables = b.tables[:0]
-	b.prev = previous{
-		created: parsedTime{text: b.prev.created.text[:0]},
-		table:   quoted{json: b.prev.table.json[:0]},
-		region:  quoted{json: b.prev.region.json[:0]},
-	}
+	b.prev.reset()
 }
 
 // tableIndex returns the index in b.tables of the table a record's
@@ -402,63 +398,65 @@ type lineMeta struct {
 	deletedAt     []byte // RFC 3339; nil when unknown
 }
 
-// previous keeps what finish worked out from the stream ARN and the
-// creation time of the records before: the records of a batch share one
-// ARN, and often the second they were deleted in, so each is parsed or
-// formatted once a run.
+// previous keeps what finish worked out from the stream ARN, the
+// creation time, the table and the region of the records before: the
+// records of a batch share one ARN, and often the second they were
+// deleted in, so each is parsed, formatted or quoted once a run.
 type previous struct {
-	arn           parsedARN
-	created       parsedTime
-	table, region quoted
+	arn           lastOf[parsedARN]
+	created       lastOf[parsedTime]
+	table, region lastOf[[]byte] // quoted as JSON strings
 }
 
-// quoted keeps a string's last quoting (appendQuoted).
-type quoted struct {
-	raw, json []byte
-	set       bool
+// reset forgets the last keys (they point into the last payload) and
+// keeps the buffers.
+func (p *previous) reset() {
+	p.arn.set, p.created.set, p.table.set, p.region.set = false, false, false, false
 }
 
-// appendQuoted appends s quoted as a JSON string.
-func (q *quoted) appendQuoted(dst, s []byte) []byte {
-	if !q.set || !bytes.Equal(s, q.raw) {
-		q.raw, q.json, q.set = s, appendQuoted(q.json[:0], s), true
+// lastOf keeps the value computed from the last key.
+type lastOf[T any] struct {
+	key []byte
+	val T
+	set bool
+}
+
+// get returns compute(key, v), computed only when key is not the last
+// one; v is the last value, whose buffers compute may reuse.
+func (l *lastOf[T]) get(key []byte, compute func(key []byte, v T) T) T {
+	if !l.set || !bytes.Equal(key, l.key) {
+		l.key, l.val, l.set = key, compute(key, l.val), true
 	}
-	return append(dst, q.json...)
+	return l.val
 }
 
 type parsedARN struct {
-	arn, table, region []byte
-	ok                 bool
+	table, region []byte
+	ok            bool
+}
+
+func parseARN(arn []byte, _ parsedARN) parsedARN {
+	table, region, ok := parseStreamARN(arn)
+	return parsedARN{table: table, region: region, ok: ok}
 }
 
 type parsedTime struct {
-	num, text []byte // ApproximateCreationDateTime's number, and as RFC 3339
-	err       error
-	set       bool
+	text []byte // ApproximateCreationDateTime as RFC 3339
+	err  error
 }
 
-// streamARN returns arn parsed (parseStreamARN).
-func (p *previous) streamARN(arn []byte) parsedARN {
-	if p.arn.arn == nil || !bytes.Equal(arn, p.arn.arn) {
-		table, region, ok := parseStreamARN(arn)
-		p.arn = parsedARN{arn: arn, table: table, region: region, ok: ok}
+// formatTime parses ApproximateCreationDateTime's number (epochTime) and
+// formats it into v's buffer.
+func formatTime(num []byte, v parsedTime) parsedTime {
+	t, err := epochTime(num)
+	if err != nil {
+		return parsedTime{text: v.text[:0], err: err}
 	}
-	return p.arn
+	return parsedTime{text: t.AppendFormat(v.text[:0], time.RFC3339Nano)}
 }
 
-// creationTime returns ApproximateCreationDateTime's number parsed
-// (epochTime) and formatted.
-func (p *previous) creationTime(num []byte) parsedTime {
-	if !p.created.set || !bytes.Equal(num, p.created.num) {
-		t, err := epochTime(num)
-		text := p.created.text[:0]
-		if err == nil {
-			text = t.AppendFormat(text, time.RFC3339Nano)
-		}
-		p.created = parsedTime{num: num, text: text, err: err, set: true}
-	}
-	return p.created
-}
+// quoteJSON quotes s as a JSON string into v's buffer.
+func quoteJSON(s, v []byte) []byte { return appendQuoted(v[:0], s) }
 
 // finish classifies a read record and writes its line when it is, or may
 // be, a TTL deletion.
@@ -479,7 +477,7 @@ func (b *batch) finish(r *recordFields, raw []byte) error {
 		r.problem("dynamodb.Keys is missing")
 	}
 	var m lineMeta
-	arn := b.prev.streamARN(r.arn.decoded())
+	arn := b.prev.arn.get(r.arn.decoded(), parseARN)
 	switch {
 	case !r.arn.ok:
 		r.problem("eventSourceARN is missing")
@@ -490,7 +488,7 @@ func (b *batch) finish(r *recordFields, raw []byte) error {
 	if r.region.ok {
 		m.region = r.region.decoded()
 	}
-	created := b.prev.creationTime(r.created)
+	created := b.prev.created.get(r.created, formatTime)
 	if created.err == nil {
 		m.deletedAt = created.text
 	} else {
@@ -512,22 +510,15 @@ func (b *batch) finish(r *recordFields, raw []byte) error {
 		b.out = b.out[:line]
 		b.counts.Oversize++
 		b.noteProblem(r, "archive line over 1,000 KiB even with the item gzipped")
-		b.addLine(lineInfo{start: line, end: line, seq: r.seq.decoded(), table: b.tableIndex(m.table)})
+		b.lines = append(b.lines, lineInfo{start: line, end: line, seq: r.seq.decoded(), table: b.tableIndex(m.table)})
 		return nil
 	}
 	isRaw := len(r.problems) > 0
 	if isRaw {
 		b.noteProblem(r, strings.Join(r.problems, "; "))
 	}
-	b.addLine(lineInfo{start: line, end: len(b.out), seq: r.seq.decoded(), raw: isRaw, table: b.tableIndex(m.table)})
+	b.lines = append(b.lines, lineInfo{start: line, end: len(b.out), seq: r.seq.decoded(), raw: isRaw, table: b.tableIndex(m.table)})
 	return nil
-}
-
-// addLine appends l to b.lines, in place (as converter.mapValue does its
-// members).
-func (b *batch) addLine(l lineInfo) {
-	b.lines = append(b.lines, lineInfo{})
-	b.lines[len(b.lines)-1] = l
 }
 
 func (b *batch) noteProblem(r *recordFields, msg string) {
@@ -539,9 +530,9 @@ func (b *batch) noteProblem(r *recordFields, msg string) {
 // appendLine writes the archive line of a record (see [Line]).
 func (b *batch) appendLine(dst []byte, r *recordFields, m *lineMeta, raw []byte, gzipItem bool) []byte {
 	dst = append(dst, `{"table":`...)
-	dst = b.prev.table.appendQuoted(dst, m.table)
+	dst = append(dst, b.prev.table.get(m.table, quoteJSON)...)
 	dst = append(dst, `,"region":`...)
-	dst = b.prev.region.appendQuoted(dst, m.region)
+	dst = append(dst, b.prev.region.get(m.region, quoteJSON)...)
 	dst = append(dst, `,"event_id":`...)
 	dst = appendString(dst, r.eventID.raw, r.eventID.flags)
 	dst = append(dst, `,"sequence_number":`...)
