@@ -52,7 +52,7 @@ func decodeBatchResponse(body []byte, out *firehose.PutRecordBatchOutput) error 
 			return err
 		case "RequestResponses":
 			var err error
-			out.RequestResponses, err = d.entries(body)
+			out.RequestResponses, err = d.entries()
 			return err
 		}
 		return d.s.skipWithin(1, maxAnswerDepth)
@@ -98,14 +98,14 @@ func (d *responseDecoder) int32() (int32, error) {
 }
 
 // entries reads RequestResponses.
-func (d *responseDecoder) entries(body []byte) ([]types.PutRecordBatchResponseEntry, error) {
+func (d *responseDecoder) entries() ([]types.PutRecordBatchResponseEntry, error) {
 	if d.s.peek() != '[' {
 		return nil, d.s.errorf("RequestResponses is not an array")
 	}
 	d.s.pos++
 	// Each entry has one string (a RecordId, or an ErrorCode with its
 	// ErrorMessage): the entries are about as many as the objects.
-	n := bytes.Count(body[d.s.pos:], []byte("{")) + 1
+	n := bytes.Count(d.s.data[d.s.pos:], []byte("{")) + 1
 	es := make([]types.PutRecordBatchResponseEntry, 0, n)
 	if d.strs == nil {
 		d.strs = make([]string, 0, n+1)
@@ -128,11 +128,11 @@ func (d *responseDecoder) entries(body []byte) ([]types.PutRecordBatchResponseEn
 				}
 				switch string(name) {
 				case "RecordId":
-					return d.str(body, &e.RecordId)
+					return d.str(&e.RecordId)
 				case "ErrorCode":
-					return d.str(body, &e.ErrorCode)
+					return d.str(&e.ErrorCode)
 				case "ErrorMessage":
-					return d.str(body, &e.ErrorMessage)
+					return d.str(&e.ErrorMessage)
 				}
 				return d.s.skipWithin(3, maxAnswerDepth)
 			})
@@ -156,7 +156,7 @@ func (d *responseDecoder) entries(body []byte) ([]types.PutRecordBatchResponseEn
 }
 
 // str reads a string value into *dst.
-func (d *responseDecoder) str(body []byte, dst **string) error {
+func (d *responseDecoder) str(dst **string) error {
 	if d.s.peek() != '"' {
 		return d.s.errorf("want a string")
 	}
@@ -169,7 +169,7 @@ func (d *responseDecoder) str(body []byte, dst **string) error {
 		v = string(unescape(raw))
 	} else {
 		if d.text == "" {
-			d.text = string(body)
+			d.text = string(d.s.data)
 		}
 		end := d.s.pos - 1
 		v = d.text[end-len(raw) : end]
