@@ -203,52 +203,11 @@ const pairMinCPU = 200 * time.Millisecond
 // Each handler of pair runs on payload in this process after each block
 // (FunctionCPU.Paired).
 func MeasureFunctionCPU(ctx context.Context, bootstrap, name string, payload []byte, records, blocks, perBlock int, pair []Handler, env ...string) (FunctionCPU, error) {
-	out := FunctionCPU{Name: name, Records: records, PayloadBytes: len(payload), Paired: map[string]Sample{}}
-	r, err := StartRig(ctx, bootstrap, 0, env...)
+	out, err := MeasureFunctionCPUSideBySide(ctx, bootstrap, name, payload, records, blocks, perBlock, pair, [][]string{env})
 	if err != nil {
-		return out, err
+		return FunctionCPU{}, err
 	}
-	defer func() { _ = r.Close() }()
-	// The warm-up: the first invocations of a process, each timed alone
-	// with the scheduler's nanosecond counters (the clock tick is too
-	// coarse for one invocation).
-	for range FirstInvocations {
-		c0, err := procstat.CPU(r.Pid())
-		if err != nil {
-			return out, err
-		}
-		if _, _, err := r.Invoke(ctx, payload); err != nil {
-			return out, err
-		}
-		c1, err := procstat.CPU(r.Pid())
-		if err != nil {
-			return out, err
-		}
-		out.First = append(out.First, ms(c1-c0))
-	}
-	var cc callCounter
-	for range blocks {
-		cpu, err := r.invokeBlock(ctx, payload, perBlock, &out.Duration, &cc)
-		if err != nil {
-			return out, err
-		}
-		out.PerInvocation = append(out.PerInvocation, cpu)
-		out.Invocations += perBlock
-		for _, h := range pair {
-			var herr error
-			c := MeasureCost(func() {
-				if err := h.Handle(payload); err != nil && herr == nil {
-					herr = err
-				}
-			}, 1, pairMinCPU)
-			if herr != nil {
-				return out, fmt.Errorf("%s: %w", h.Name, herr)
-			}
-			out.Paired[h.Name] = append(out.Paired[h.Name], ms(c.CPU))
-		}
-	}
-	out.Calls, out.Resent = cc.min(), cc.resent()
-	return out, nil
+	return out[0], nil
 }
 
 // MeasureFunctionCPUSideBySide measures the function's CPU per invocation
@@ -256,8 +215,9 @@ func MeasureFunctionCPU(ctx context.Context, bootstrap, name string, payload []b
 // envs, side by side: a process per environment, and every round of
 // blocks runs one block on each, in an order that rotates, so that block
 // i of every result was measured within the same few seconds of a machine
-// whose speed drifts (compare them with Ratio).
-func MeasureFunctionCPUSideBySide(ctx context.Context, bootstrap, name string, payload []byte, records, blocks, perBlock int, envs [][]string) ([]FunctionCPU, error) {
+// whose speed drifts (compare them with Ratio). The handlers of pair run
+// after each round.
+func MeasureFunctionCPUSideBySide(ctx context.Context, bootstrap, name string, payload []byte, records, blocks, perBlock int, pair []Handler, envs [][]string) ([]FunctionCPU, error) {
 	rigs := make([]*Rig, len(envs))
 	defer func() {
 		for _, r := range rigs {
@@ -273,11 +233,22 @@ func MeasureFunctionCPUSideBySide(ctx context.Context, bootstrap, name string, p
 			return nil, err
 		}
 		rigs[i] = r
-		out[i] = FunctionCPU{Name: name, Records: records, PayloadBytes: len(payload)}
+		out[i] = FunctionCPU{Name: name, Records: records, PayloadBytes: len(payload), Paired: map[string]Sample{}}
+		// The warm-up: the first invocations of a process, each timed
+		// alone.
 		for range FirstInvocations {
+			c0, err := procstat.CPU(r.Pid())
+			if err != nil {
+				return nil, err
+			}
 			if _, _, err := r.Invoke(ctx, payload); err != nil {
 				return nil, err
 			}
+			c1, err := procstat.CPU(r.Pid())
+			if err != nil {
+				return nil, err
+			}
+			out[i].First = append(out[i].First, ms(c1-c0))
 		}
 	}
 	ccs := make([]callCounter, len(envs))
@@ -290,6 +261,20 @@ func MeasureFunctionCPUSideBySide(ctx context.Context, bootstrap, name string, p
 			}
 			out[i].PerInvocation = append(out[i].PerInvocation, cpu)
 			out[i].Invocations += perBlock
+		}
+		for _, h := range pair {
+			var herr error
+			c := MeasureCost(func() {
+				if err := h.Handle(payload); err != nil && herr == nil {
+					herr = err
+				}
+			}, 1, pairMinCPU)
+			if herr != nil {
+				return nil, fmt.Errorf("%s: %w", h.Name, herr)
+			}
+			for i := range out {
+				out[i].Paired[h.Name] = append(out[i].Paired[h.Name], ms(c.CPU))
+			}
 		}
 	}
 	for i := range out {

@@ -174,7 +174,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 
 	logf("target 2: CPU with %v, side by side", GCSweepEnvs)
-	sweep, err := MeasureFunctionCPUSideBySide(ctx, bootstrap, r.Function[0].Name, payload, BenchRecords, blocks, 8, GCSweepEnvs)
+	sweep, err := MeasureFunctionCPUSideBySide(ctx, bootstrap, r.Function[0].Name, payload, BenchRecords, blocks, 8, nil, GCSweepEnvs)
 	if err != nil {
 		return nil, err
 	}
