@@ -25,9 +25,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/spf13/cobra"
 
 	"github.com/ttl-archiver/ttl-archiver/restore"
@@ -101,7 +98,7 @@ refused: see the rejects file); 130 interrupted.`,
 	}
 	root.SetVersionTemplate("ttl-archiver {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
-	root.AddCommand(newCatCmd(), newRestoreCmd(), newExportImportCmd(), newRedriveCmd(), newInvokeCmd(), newServeCmd())
+	root.AddCommand(newCatCmd(), newRestoreCmd(), newExportImportCmd(), newRedriveCmd(), newInvokeCmd(), newServeCmd(), newVerifyCmd())
 	return root
 }
 
@@ -173,37 +170,6 @@ func version() string {
 		v += " (" + rev[:min(12, len(rev))] + dirty + ")"
 	}
 	return v
-}
-
-// loadAWSConfigFromEnv loads the SDK's configuration as the AWS CLI
-// would (profile, credentials, AWS_REGION, AWS_ENDPOINT_URL), reading the
-// variables through e.getenv as well, so that tests can set them. It
-// fails at once, naming the cause, when no region or no credentials are
-// found.
-func loadAWSConfigFromEnv(ctx context.Context, e *env) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
-	if r := e.getenv("AWS_REGION"); r != "" {
-		opts = append(opts, config.WithRegion(r))
-	}
-	if u := e.getenv("AWS_ENDPOINT_URL"); u != "" {
-		opts = append(opts, config.WithBaseEndpoint(u))
-	}
-	if id := e.getenv("AWS_ACCESS_KEY_ID"); id != "" {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, e.getenv("AWS_SECRET_ACCESS_KEY"), e.getenv("AWS_SESSION_TOKEN"))))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		return aws.Config{}, errors.New("no AWS region: set AWS_REGION (or a region in your AWS profile)")
-	}
-	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	if _, err := cfg.Credentials.Retrieve(cctx); err != nil {
-		return aws.Config{}, fmt.Errorf("no AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: %w", err)
-	}
-	return cfg, nil
 }
 
 // isTerminal reports whether f is a character device (a terminal).
