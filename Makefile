@@ -57,7 +57,7 @@ soak: ## Long soak under faults (1M TTL items, 8 shards, ~5 min); report and fun
 # testdata/fuzz and fails `make test` from then on.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := \
-	./archive:FuzzConvertImage ./archive:FuzzArchivePayload \
+	./archive:FuzzConvertImage ./archive:FuzzArchivePayload ./archive:FuzzParseLineHeader \
 	./restore:FuzzDecodeTypedItem ./internal/runtimeapi:FuzzParseFunctionError \
 	./internal/firehoselocal:FuzzDecodeInput ./internal/firehoselocal:FuzzCheckAuth \
 	./internal/esm:FuzzParseResponse ./internal/esm:FuzzFilterPattern \
