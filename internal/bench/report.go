@@ -217,6 +217,7 @@ func (r *Report) Write() error {
 			thousands(int64(bp.Items)), f0(bp.LinePerItem()), f3(float64(bp.Packed.Billed)/GB), f3(float64(bp.LineBytes)/GB), f3(float64(bp.Unpacked.Billed)/GB), x2(unpacked),
 			x2(packed), f2(TargetBilledRatio), verdict(packed <= TargetBilledRatio))
 	}
+	r.readTargets(p)
 	p("")
 	r.writeRecommendations(p)
 
@@ -265,6 +266,8 @@ func (r *Report) Write() error {
 	// 6.
 	r.writeBill(p, billLink)
 	r.writeCosts(p)
+	// 7.
+	r.writeRead(p)
 
 	if r.Opts.GoBench != "" {
 		if out, err := os.ReadFile(r.Opts.GoBench); err == nil {

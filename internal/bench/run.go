@@ -55,6 +55,7 @@ type Report struct {
 	Bill           BillPoint   // target 6: a million items of about 1 KB
 	BillSize       []BillPoint // billed bytes against item size
 	CostBill       []BillPoint // small and large items, for the cost table
+	Read           ReadResult  // target 7: verify reading the archive
 }
 
 // Latencies and sizes the run uses.
@@ -290,6 +291,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 		r.CostBill = append(r.CostBill, bp)
+	}
+
+	readLines, reps := ReadLines, readReps
+	if o.Quick {
+		readLines, reps = readQuickLines, readQuick
+	}
+	logf("target 7: verify reading %d archive lines beside gzip -dc | wc -l (%d repetitions)", readLines, reps)
+	if r.Read, err = MeasureRead(ctx, readLines, reps, logf); err != nil {
+		return nil, err
 	}
 
 	r.Elapsed = time.Since(r.Started)

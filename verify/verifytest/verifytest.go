@@ -10,20 +10,20 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	"github.com/ttl-archiver/ttl-archiver/archive"
 )
 
 // Deletion is one TTL deletion: which table and region ran it, and when.
@@ -56,19 +56,37 @@ func Deletions(seed uint64, table string, regions []string, since time.Time, day
 }
 
 // Line returns the deletion's archive line, as the archiver writes it (an
-// item of a few attributes), with its "\n".
+// item of a few attributes), with its "\n". Table, region and event id
+// must be plain ASCII with nothing JSON escapes (as tests make them).
 func Line(d Deletion) []byte {
-	at := d.At
-	keys := fmt.Sprintf(`{"pk":"customer#%s","sk":"order#%d"}`, d.EventID[:8], at.Unix())
-	item := fmt.Sprintf(`{"expires_at":%d,"pk":"customer#%s","sk":"order#%d","status":"shipped","total":123.45,"lines":[{"sku":"A-1","qty":2},{"sku":"B-7","qty":1}],"note":"delivered to the front desk, signed by the recipient"}`, at.Unix()-3600, d.EventID[:8], at.Unix())
-	b, err := json.Marshal(archive.Line{
-		Table: d.Table, Region: d.Region, EventID: d.EventID,
-		SequenceNumber: fmt.Sprintf("44215845%020d", at.UnixNano()),
-		DeletedAt:      &at, Keys: json.RawMessage(keys), Item: json.RawMessage(item),
-	})
-	if err != nil {
-		panic(err) // only fixed, valid JSON goes in
-	}
+	return AppendLine(nil, d)
+}
+
+// AppendLine appends the deletion's line to b.
+func AppendLine(b []byte, d Deletion) []byte {
+	at := d.At.UTC()
+	sec := at.Unix()
+	b = append(b, `{"table":"`...)
+	b = append(b, d.Table...)
+	b = append(b, `","region":"`...)
+	b = append(b, d.Region...)
+	b = append(b, `","event_id":"`...)
+	b = append(b, d.EventID...)
+	b = append(b, `","sequence_number":"44215845`...)
+	b = fmt.Appendf(b, "%020d", at.UnixNano())
+	b = append(b, `","deleted_at":"`...)
+	b = at.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","keys":{"pk":"customer#`...)
+	b = append(b, d.EventID[:8]...)
+	b = append(b, `","sk":"order#`...)
+	b = strconv.AppendInt(b, sec, 10)
+	b = append(b, `"},"item":{"expires_at":`...)
+	b = strconv.AppendInt(b, sec-3600, 10)
+	b = append(b, `,"pk":"customer#`...)
+	b = append(b, d.EventID[:8]...)
+	b = append(b, `","sk":"order#`...)
+	b = strconv.AppendInt(b, sec, 10)
+	b = append(b, `","status":"shipped","total":123.45,"lines":[{"sku":"A-1","qty":2},{"sku":"B-7","qty":1}],"note":"delivered to the front desk, signed by the recipient"}}`...)
 	return append(b, '\n')
 }
 
@@ -86,30 +104,42 @@ type Object struct {
 // prefix+"table=T/dt=DAY/NAME.gz". name tells objects apart (a region).
 func Objects(prefix, name string, ds []Deletion, perObject int) []Object {
 	var out []Object
-	var buf bytes.Buffer
-	flush := func(table, day string, n int) {
-		if n == 0 {
-			return
-		}
-		var z bytes.Buffer
-		zw := gzip.NewWriter(&z)
-		_, _ = zw.Write(buf.Bytes())
-		_ = zw.Close()
-		out = append(out, Object{Key: fmt.Sprintf("%stable=%s/dt=%s/%s-%05d.gz", prefix, table, day, name, len(out)), Data: z.Bytes(), Lines: n})
-		buf.Reset()
-	}
+	var raw [][]byte
+	var buf []byte
 	var table, day string
 	n := 0
+	flush := func() {
+		if n > 0 {
+			out = append(out, Object{Key: fmt.Sprintf("%stable=%s/dt=%s/%s-%05d.gz", prefix, table, day, name, len(out)), Lines: n})
+			raw = append(raw, buf)
+			buf = nil
+		}
+	}
 	for _, d := range ds {
-		dd := d.At.Format(time.DateOnly)
+		dd := d.At.UTC().Format(time.DateOnly)
 		if d.Table != table || dd != day || n == perObject {
-			flush(table, day, n)
+			flush()
 			table, day, n = d.Table, dd, 0
 		}
-		buf.Write(Line(d))
+		buf = AppendLine(buf, d)
 		n++
 	}
-	flush(table, day, n)
+	flush()
+	// Gzip the objects on every core.
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := range out {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var z bytes.Buffer
+			zw := gzip.NewWriter(&z)
+			_, _ = zw.Write(raw[i])
+			_ = zw.Close()
+			out[i].Data = z.Bytes()
+		})
+	}
+	wg.Wait()
 	return out
 }
 
