@@ -203,7 +203,7 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	r.started = time.Now()
 	r.prevDone = map[string]bool{}
 	if r.o.Checkpoint != "" && !r.o.DryRun {
-		cp, resumed, err := loadCheckpoint(r.o.Checkpoint, r.o.Source.Location().String(), r.o.Table)
+		cp, resumed, err := loadCheckpoint(r.o.Checkpoint, r.o.Source.String(), r.o.Table)
 		if err != nil {
 			return r.rep, err
 		}

@@ -12,7 +12,8 @@ import (
 
 func newExportImportCmd() *cobra.Command {
 	var o restore.ExportOptions
-	var from, to string
+	var from []string
+	var to string
 	o.Hints = restore.TypeHints{}
 	cmd := &cobra.Command{
 		Use:   "export-import --from s3://bucket/prefix|PATH --to s3://bucket/prefix|DIR [flags]",
@@ -34,7 +35,7 @@ exits 3 and prints no import command.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&from, "from", "f", "", "archive `location`: s3://bucket/prefix, or a local file or directory (required)")
+	f.StringArrayVarP(&from, "from", "f", nil, "archive `location`: s3://bucket/prefix, or a local file or directory (required; repeatable: all are read as one archive)")
 	f.StringVar(&to, "to", "", "where to write the import files (`location`): s3://bucket/prefix or a local directory; must be empty (required)")
 	o.Filter.AddFlags(f)
 	addTypeHintFlag(f, o.Hints)
@@ -45,17 +46,17 @@ exits 3 and prints no import command.`,
 	return cmd
 }
 
-func runExportImport(cmd *cobra.Command, o restore.ExportOptions, from, to string) error {
+func runExportImport(cmd *cobra.Command, o restore.ExportOptions, from []string, to string) error {
 	ctx, e := cmd.Context(), envOf(cmd)
-	if from == "" || to == "" {
+	if len(from) == 0 || to == "" {
 		return usageErr("--from and --to are required")
 	}
 	if err := o.Filter.Check(); err != nil {
 		return usageErr("%v", err)
 	}
-	loc, err := archivefs.ParseLocation(from)
+	locs, err := parseLocations("from", from)
 	if err != nil {
-		return usageErr("--from: %v", err)
+		return err
 	}
 	if o.To, err = archivefs.ParseLocation(to); err != nil {
 		return usageErr("--to: %v", err)
@@ -70,7 +71,7 @@ func runExportImport(cmd *cobra.Command, o restore.ExportOptions, from, to strin
 		o.Rejects = defaultRejects(e, "")
 	}
 	var s3c = archivefs.S3API(nil)
-	if loc.IsS3() || o.To.IsS3() {
+	if anyS3(locs) || o.To.IsS3() {
 		cfg, err := loadAWSConfigFromEnv(ctx, e)
 		if err != nil {
 			return err
@@ -80,7 +81,7 @@ func runExportImport(cmd *cobra.Command, o restore.ExportOptions, from, to strin
 	} else {
 		o.Region = e.getenv("AWS_REGION")
 	}
-	if o.Source, err = archivefs.NewSource(loc, s3c); err != nil {
+	if o.Source, err = archivefs.NewSources(locs, s3c); err != nil {
 		return err
 	}
 	o.Warn = e.stderr

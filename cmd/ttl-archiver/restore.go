@@ -15,7 +15,7 @@ import (
 
 func newRestoreCmd() *cobra.Command {
 	var o restore.Options
-	var from string
+	var from []string
 	o.Hints = restore.TypeHints{}
 	cmd := &cobra.Command{
 		Use:   "restore --from s3://bucket/prefix|PATH --table NAME [flags]",
@@ -45,7 +45,7 @@ or an item was not written; the checkpoint is then kept.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&from, "from", "f", "", "archive `location`: s3://bucket/prefix, or a local file or directory (required)")
+	f.StringArrayVarP(&from, "from", "f", nil, "archive `location`: s3://bucket/prefix, or a local file or directory (required; repeatable: all are read as one archive, e.g. each region's of a global table)")
 	f.StringVarP(&o.Table, "table", "t", "", "DynamoDB `table` to write to (required)")
 	o.Filter.AddFlags(f)
 	f.BoolVarP(&o.DryRun, "dry-run", "n", false, "write nothing: print each item that would be written, in DynamoDB JSON")
@@ -79,17 +79,17 @@ func defaultRejects(e *env, checkpoint string) string {
 	return "ttl-archiver-rejects-" + e.now().UTC().Format("20060102T150405Z") + ".jsonl"
 }
 
-func runRestore(cmd *cobra.Command, o restore.Options, from string) error {
+func runRestore(cmd *cobra.Command, o restore.Options, from []string) error {
 	ctx, e := cmd.Context(), envOf(cmd)
-	if from == "" || o.Table == "" {
+	if len(from) == 0 || o.Table == "" {
 		return usageErr("--from and --table are required")
 	}
 	if err := o.Filter.Check(); err != nil {
 		return usageErr("%v", err)
 	}
-	loc, err := archivefs.ParseLocation(from)
+	locs, err := parseLocations("from", from)
 	if err != nil {
-		return usageErr("--from: %v", err)
+		return err
 	}
 	if o.Rejects == "" && !o.DryRun {
 		o.Rejects = defaultRejects(e, o.Checkpoint)
@@ -98,7 +98,7 @@ func runRestore(cmd *cobra.Command, o restore.Options, from string) error {
 	if err != nil {
 		return err
 	}
-	src, err := archivefs.NewSource(loc, archivefs.NewS3Client(cfg, e.getenv))
+	src, err := archivefs.NewSources(locs, archivefs.NewS3Client(cfg, e.getenv))
 	if err != nil {
 		return err
 	}

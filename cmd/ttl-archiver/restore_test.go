@@ -84,7 +84,7 @@ func gzipped(s string) []byte {
 
 func TestRestoreCommand(t *testing.T) {
 	d := toolDynamo(t)
-	s3srv, err := restoretest.StartS3("arch")
+	s3srv, err := restoretest.StartS3("arch", "arch2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +95,12 @@ func TestRestoreCommand(t *testing.T) {
 	}
 	ctx := context.Background()
 	if _, err := s3srv.Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("arch"), Key: aws.String("archive/table=Orders/dt=2025-11-23/x.gz"), Body: bytes.NewReader(gzipped(lines.String()))}); err != nil {
+		t.Fatal(err)
+	}
+	// A second region's archive, under the same key: a duplicate delivery
+	// of e0 and one deletion of its own.
+	second := fmt.Sprintf(archiveLine, 0, 0, 0, 0) + fmt.Sprintf(archiveLine, 100, 100, 100, 100)
+	if _, err := s3srv.Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("arch2"), Key: aws.String("archive/table=Orders/dt=2025-11-23/x.gz"), Body: bytes.NewReader(gzipped(second))}); err != nil {
 		t.Fatal(err)
 	}
 	db := d.Client()
@@ -115,6 +121,8 @@ func TestRestoreCommand(t *testing.T) {
 		{"bad flag", []string{"restore", "--rate", "fast"}, 2, []string{`invalid argument "fast" for "--rate"`}},
 		{"dry run", []string{"restore", "--from", "s3://arch/archive/", "--table", "Orders", "--dry-run", "--key", "pk=o#3"}, 0,
 			[]string{`{"b":{"B":"AAE="},"n":{"N":"12345678901234567890123456789012345678"},"pk":{"S":"o#3"},"tags":{"SS":["a","b"]}}`, "dry run: 1 items would be written"}},
+		{"two archives", []string{"restore", "--from", "s3://arch/archive/", "--from", "s3://arch2/archive/", "--table", "Orders", "--dry-run"}, 0,
+			[]string{"read 2 objects, 32 lines: 31 items selected", "1 duplicates", "dry run: 31 items would be written"}},
 		{"missing table", []string{"restore", "--from", "s3://arch/archive/", "--table", "Nope"}, 1, []string{"table Nope not found in region us-east-1"}},
 		{"restore", []string{"restore", "--from", "s3://arch/archive/", "--table", "Orders", "--source-table", "Orders", "--since", "2025-11-23", "--until", "2025-11-23", "--checkpoint", cp, "--rate", "1000"}, 0,
 			[]string{"30 items selected", "written: 30 items", "checkpoint removed"}},

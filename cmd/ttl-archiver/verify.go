@@ -136,11 +136,9 @@ func runVerify(cmd *cobra.Command, f verifyFlags) error {
 			return usageErr("--regions has an empty entry")
 		}
 	}
-	locs := make([]archivefs.Location, len(f.from))
-	for i, s := range f.from {
-		if locs[i], err = archivefs.ParseLocation(s); err != nil {
-			return usageErr("--from: %v", err)
-		}
+	locs, err := parseLocations("from", f.from)
+	if err != nil {
+		return err
 	}
 	cfg, err := f.aws.load(ctx, e)
 	if err != nil {
@@ -157,16 +155,11 @@ func runVerify(cmd *cobra.Command, f verifyFlags) error {
 	if f.athena {
 		opts.Counter = &verify.AthenaCounter{Client: athena.NewFromConfig(cfg), WorkGroup: f.workgroup, Database: f.database, Table: f.glueTable}
 	} else {
-		s3c := archivefs.NewS3Client(cfg, e.getenv)
-		c := &verify.ArchiveCounter{Workers: f.workers}
-		for _, loc := range locs {
-			src, err := archivefs.NewSource(loc, s3c)
-			if err != nil {
-				return err
-			}
-			c.Sources = append(c.Sources, src)
+		src, err := archivefs.NewSources(locs, archivefs.NewS3Client(cfg, e.getenv))
+		if err != nil {
+			return err
 		}
-		opts.Counter = c
+		opts.Counter = &verify.ArchiveCounter{Sources: []*archivefs.Source{src}, Workers: f.workers}
 	}
 	rep, err := verify.Run(ctx, opts)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -39,9 +40,12 @@ var ErrLineTooLong = errors.New("line longer than 1.5 MiB")
 // Object is one archive object: an S3 object or a local file.
 type Object struct {
 	// Key is the S3 key, or the file's path (the location's path joined
-	// with the path below it).
+	// with the path below it). In a Source of several locations, an S3
+	// object's Key is its whole name, s3://bucket/key, so that objects of
+	// two buckets with the same keys stay apart.
 	Key  string
 	Size int64
+	loc  int // index of the object's location in its Source
 }
 
 // Line is one line of an object.
@@ -69,26 +73,48 @@ func (e *LineError) Error() string {
 
 func (e *LineError) Unwrap() error { return e.Err }
 
-// Source reads the archive objects at a Location.
+// Source reads the archive objects at one Location or several, read as
+// one archive: a global table's regions each archive into a bucket of
+// their own.
 type Source struct {
-	loc    Location
+	locs   []Location
 	client S3API
 }
 
 // NewSource returns a Source for loc. client is needed for S3 locations
 // only; it may be nil for local ones.
 func NewSource(loc Location, client S3API) (*Source, error) {
-	if loc.IsS3() && client == nil {
-		return nil, fmt.Errorf("read %s: no S3 client", loc)
-	}
-	if !loc.IsS3() && loc.Path == "" {
-		return nil, fmt.Errorf("%w: empty path", ErrBadLocation)
-	}
-	return &Source{loc: loc, client: client}, nil
+	return NewSources([]Location{loc}, client)
 }
 
-// Location returns where the source reads.
-func (s *Source) Location() Location { return s.loc }
+// NewSources returns a Source that reads every location in turn, as one
+// archive.
+func NewSources(locs []Location, client S3API) (*Source, error) {
+	if len(locs) == 0 {
+		return nil, fmt.Errorf("%w: no location", ErrBadLocation)
+	}
+	for _, loc := range locs {
+		if loc.IsS3() && client == nil {
+			return nil, fmt.Errorf("read %s: no S3 client", loc)
+		}
+		if !loc.IsS3() && loc.Path == "" {
+			return nil, fmt.Errorf("%w: empty path", ErrBadLocation)
+		}
+	}
+	return &Source{locs: slices.Clone(locs), client: client}, nil
+}
+
+// Locations returns where the source reads.
+func (s *Source) Locations() []Location { return slices.Clone(s.locs) }
+
+// String names the source's locations, comma-separated.
+func (s *Source) String() string {
+	names := make([]string, len(s.locs))
+	for i, l := range s.locs {
+		names[i] = l.String()
+	}
+	return strings.Join(names, ",")
+}
 
 // Objects yields the source's objects in lexical order of their keys (for
 // S3, the order ListObjectsV2 returns; locally, the order of
@@ -96,23 +122,35 @@ func (s *Source) Location() Location { return s.loc }
 // directories whose name starts with "." and a local S3's metadata
 // folder (DIR/metadata beside DIR/buckets) are left out. An error ends
 // the sequence.
+//
+// A Source of several locations yields each location's objects in turn,
+// in the order the locations were given.
 func (s *Source) Objects(ctx context.Context) iter.Seq2[Object, error] {
-	if s.loc.IsS3() {
-		return s.s3Objects(ctx)
+	return func(yield func(Object, error) bool) {
+		for i, loc := range s.locs {
+			objs := s.localObjects(ctx, i, loc)
+			if loc.IsS3() {
+				objs = s.s3Objects(ctx, i, loc)
+			}
+			for obj, err := range objs {
+				if !yield(obj, err) || err != nil {
+					return
+				}
+			}
+		}
 	}
-	return s.localObjects(ctx)
 }
 
-func (s *Source) s3Objects(ctx context.Context) iter.Seq2[Object, error] {
+func (s *Source) s3Objects(ctx context.Context, i int, loc Location) iter.Seq2[Object, error] {
 	return func(yield func(Object, error) bool) {
 		p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
-			Bucket: aws.String(s.loc.Bucket),
-			Prefix: aws.String(s.loc.Prefix),
+			Bucket: aws.String(loc.Bucket),
+			Prefix: aws.String(loc.Prefix),
 		})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				yield(Object{}, fmt.Errorf("list %s: %w", s.loc, describeS3Error(err, "s3:ListBucket", "bucket "+s.loc.Bucket)))
+				yield(Object{}, fmt.Errorf("list %s: %w", loc, describeS3Error(err, "s3:ListBucket", "bucket "+loc.Bucket)))
 				return
 			}
 			for _, o := range page.Contents {
@@ -120,7 +158,10 @@ func (s *Source) s3Objects(ctx context.Context) iter.Seq2[Object, error] {
 				if strings.HasSuffix(key, "/") {
 					continue
 				}
-				if !yield(Object{Key: key, Size: aws.ToInt64(o.Size)}, nil) {
+				if len(s.locs) > 1 {
+					key = "s3://" + loc.Bucket + "/" + key
+				}
+				if !yield(Object{Key: key, Size: aws.ToInt64(o.Size), loc: i}, nil) {
 					return
 				}
 			}
@@ -131,9 +172,9 @@ func (s *Source) s3Objects(ctx context.Context) iter.Seq2[Object, error] {
 // errStop ends a WalkDir early without an error.
 var errStop = errors.New("stop")
 
-func (s *Source) localObjects(ctx context.Context) iter.Seq2[Object, error] {
+func (s *Source) localObjects(ctx context.Context, i int, loc Location) iter.Seq2[Object, error] {
 	return func(yield func(Object, error) bool) {
-		root := s.loc.Path
+		root := loc.Path
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -157,7 +198,7 @@ func (s *Source) localObjects(ctx context.Context) iter.Seq2[Object, error] {
 			if err != nil {
 				return err
 			}
-			if !yield(Object{Key: path, Size: info.Size()}, nil) {
+			if !yield(Object{Key: path, Size: info.Size(), loc: i}, nil) {
 				return errStop
 			}
 			return nil
@@ -188,10 +229,14 @@ var gzipMagic = []byte{0x1f, 0x8b}
 // streams of several members (concatenated gzip files) are read whole.
 func (s *Source) Open(ctx context.Context, obj Object) (io.ReadCloser, error) {
 	var body io.ReadCloser
-	if s.loc.IsS3() {
-		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.loc.Bucket), Key: aws.String(obj.Key)})
+	if obj.loc < 0 || obj.loc >= len(s.locs) {
+		return nil, fmt.Errorf("read %s: not an object of %s", obj.Key, s)
+	}
+	if loc := s.locs[obj.loc]; loc.IsS3() {
+		key := strings.TrimPrefix(obj.Key, "s3://"+loc.Bucket+"/")
+		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(loc.Bucket), Key: aws.String(key)})
 		if err != nil {
-			return nil, fmt.Errorf("get s3://%s/%s: %w", s.loc.Bucket, obj.Key, describeS3Error(err, "s3:GetObject", "s3://"+s.loc.Bucket+"/"+obj.Key))
+			return nil, fmt.Errorf("get s3://%s/%s: %w", loc.Bucket, key, describeS3Error(err, "s3:GetObject", "s3://"+loc.Bucket+"/"+key))
 		}
 		body = out.Body
 	} else {

@@ -196,3 +196,48 @@ func TestLocalS3Metadata(t *testing.T) {
 		t.Errorf("lines of %s: got %s (errors %v), want %s", dir, got, errs, want)
 	}
 }
+
+// bucketsS3 serves several buckets, by name.
+type bucketsS3 map[string]*pagedS3
+
+func (b bucketsS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, o ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	return b[*in.Bucket].ListObjectsV2(ctx, in, o...)
+}
+
+func (b bucketsS3) GetObject(ctx context.Context, in *s3.GetObjectInput, o ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	return b[*in.Bucket].GetObject(ctx, in, o...)
+}
+
+// A Source of several locations reads each in turn as one archive: two
+// buckets with the same keys (two regions' archives) and a local folder.
+func TestSources(t *testing.T) {
+	fake := bucketsS3{
+		"east": {objects: map[string]string{"p/a": "e1\n"}, keys: []string{"p/a"}},
+		"west": {objects: map[string]string{"p/a": string(gz("w1\nw2\n"))}, keys: []string{"p/a"}},
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x"), []byte("l1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := NewSources([]Location{{Bucket: "east", Prefix: "p/"}, {Bucket: "west", Prefix: "p/"}, {Path: dir}}, fake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for l, err := range src.Lines(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, strings.TrimPrefix(l.Object, dir)+":"+string(l.Data))
+	}
+	want := "s3://east/p/a:e1 s3://west/p/a:w1 s3://west/p/a:w2 /x:l1"
+	if strings.Join(got, " ") != want {
+		t.Errorf("NewSources(east, west, dir) lines: got %s, want %s", strings.Join(got, " "), want)
+	}
+	if got, want := src.String(), "s3://east/p/,s3://west/p/,"+dir; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	if _, err := NewSources(nil, fake); err == nil {
+		t.Errorf("NewSources(nil): got nil, want an error")
+	}
+}
