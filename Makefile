@@ -5,7 +5,7 @@ GOLANGCI_LINT_VERSION := v2.14.0
 BIN := $(CURDIR)/bin
 ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/build/ArchiverFunction
 
-.PHONY: help demo test lint bench soak fuzz build build-ArchiverFunction tools clean
+.PHONY: help demo test lint bench soak fuzz build build-ArchiverFunction build-DailyCheckFunction tools clean
 
 help: ## List the targets.
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -93,6 +93,10 @@ build: ## Build the command-line tool into bin/.
 # SAM builds the function with this target (Metadata: BuildMethod: makefile).
 build-ArchiverFunction: ## Build the Lambda bootstrap (linux/arm64, static) into $(ARTIFACTS_DIR).
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./function
+
+# The daily check of the archive (DailyCheckFunction), built the same way.
+build-DailyCheckFunction: ## Build the daily check's Lambda bootstrap (linux/arm64, static) into $(ARTIFACTS_DIR).
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./function/dailycheck
 
 $(BIN)/golangci-lint:
 	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
