@@ -533,7 +533,8 @@ func TestTemplateIAMLeastPrivilege(t *testing.T) {
 					t.Errorf("%s: statement %v allows %s", role, s["Sid"], a)
 				}
 				for _, res := range asStrings(s["Resource"]) {
-					if res == "*" {
+					// GetMetricData has no resource-level permissions.
+					if res == "*" && a != "cloudwatch:GetMetricData" {
 						t.Errorf("%s: statement %v allows %s on *", role, s["Sid"], a)
 					}
 					grants = append(grants, grant{role, a, res})
@@ -884,12 +885,17 @@ func TestTemplateAlarms(t *testing.T) {
 		}
 		dim, _ := samtemplate.Lookup(dims, "0", "Name")
 		got[metric{fmt.Sprint(ns), fmt.Sprint(name), fmt.Sprint(dim)}]++
-		// Counters of failures: no data is no failure. The stop alarms read
-		// TTL deletions and fill the archived side, so their missing data
-		// means nothing to compare, which must not read as OK.
+		// Counters of failures: no data is no failure. The stop and gap
+		// alarms read TTL deletions and fill the archived side, so their
+		// missing data means nothing to compare, which must not read as OK.
+		// The daily check writes MissingItems every day: no data is a check
+		// that did not run.
 		want := "notBreaching"
-		if name == "TimeToLiveDeletedItemCount" {
+		switch name {
+		case "TimeToLiveDeletedItemCount":
 			want = "missing"
+		case "MissingItems":
+			want = "breaching"
 		}
 		if p["TreatMissingData"] != want {
 			t.Errorf("%s TreatMissingData = %v, want %s", a.LogicalID, p["TreatMissingData"], want)
@@ -897,11 +903,12 @@ func TestTemplateAlarms(t *testing.T) {
 	}
 	tables := len(testStreamARNs) + 1 // and the demo table
 	want := map[metric]int{
-		{"AWS/Lambda", "Errors", "FunctionName"}:                                            1,
+		{"AWS/Lambda", "Errors", "FunctionName"}:                                            2, // the archiver and the daily check
 		{"AWS/Lambda", "IteratorAge", "FunctionName"}:                                       1,
 		{"AWS/Lambda", "DestinationDeliveryFailures", "FunctionName"}:                       1,
 		{"AWS/Lambda", "OnFailureDestinationDeliveredEventCount", "EventSourceMappingUUID"}: tables,
-		{"AWS/DynamoDB", "TimeToLiveDeletedItemCount", "TableName"}:                         tables,
+		{"AWS/DynamoDB", "TimeToLiveDeletedItemCount", "TableName"}:                         2 * tables, // stop and gap alarms
+		{"TTLArchiver", "MissingItems", "TableName"}:                                        tables,
 		{"TTLArchiver", "Failed", "FunctionName"}:                                           1,
 		{"TTLArchiver", "NoOldImage", "FunctionName"}:                                       1,
 		{"TTLArchiver", "RawArchived", "FunctionName"}:                                      1,
