@@ -98,51 +98,63 @@ type emfMeta struct {
 func (c Counts) EMF(now time.Time, functionName string) []byte {
 	b := c.emfTotals(now, functionName)
 	for _, t := range c.Tables {
-		dims := []string{"TableName"}
-		doc := map[string]any{"TableName": t.Table, "Archived": t.Archived}
+		dims := []EMFDimension{{"TableName", t.Table}}
 		if functionName != "" {
-			dims = []string{"FunctionName", "TableName"}
-			doc["FunctionName"] = functionName
+			dims = []EMFDimension{{"FunctionName", functionName}, {"TableName", t.Table}}
 		}
-		doc["_aws"] = emfMeta{Timestamp: now.UnixMilli(), CloudWatchMetrics: []emfDirective{{
-			Namespace:  MetricsNamespace,
-			Dimensions: [][]string{dims},
-			Metrics:    []emfMetric{{Name: "Archived", Unit: "Count"}},
-		}}}
-		line, _ := json.Marshal(doc) // strings and numbers always marshal
-		b = append(append(b, line...), '\n')
+		b = AppendEMF(b, now, dims, EMFValue{"Archived", "Count", t.Archived})
 	}
 	return b
 }
 
 func (c Counts) emfTotals(now time.Time, functionName string) []byte {
-	values := []struct {
-		name  string
-		value int
-	}{
-		{"Received", c.Received},
-		{"Archived", c.Archived},
-		{"Skipped", c.SkippedTotal()},
-		{"RawArchived", c.RawArchived},
-		{"NoOldImage", c.NoOldImage},
-		{"Oversize", c.Oversize},
-		{"Retried", c.Retried},
-		{"Failed", c.Failed},
-		{"FirehoseCalls", c.Calls},
+	values := []EMFValue{
+		{"Received", "Count", c.Received},
+		{"Archived", "Count", c.Archived},
+		{"Skipped", "Count", c.SkippedTotal()},
+		{"RawArchived", "Count", c.RawArchived},
+		{"NoOldImage", "Count", c.NoOldImage},
+		{"Oversize", "Count", c.Oversize},
+		{"Retried", "Count", c.Retried},
+		{"Failed", "Count", c.Failed},
+		{"FirehoseCalls", "Count", c.Calls},
+		{"Duration", "Milliseconds", float64(c.Duration.Microseconds()) / 1000},
 	}
-	doc := make(map[string]any, len(values)+2)
-	d := emfDirective{Namespace: MetricsNamespace, Dimensions: [][]string{{}}}
+	var dims []EMFDimension
 	if functionName != "" {
-		d.Dimensions = [][]string{{"FunctionName"}}
-		doc["FunctionName"] = functionName
+		dims = []EMFDimension{{"FunctionName", functionName}}
 	}
+	return AppendEMF(nil, now, dims, values...)
+}
+
+// EMFDimension is a dimension of an Embedded Metric Format line: its name
+// and value.
+type EMFDimension struct{ Name, Value string }
+
+// EMFValue is one metric of an Embedded Metric Format line: its name,
+// unit ("Count", "Milliseconds") and value (a number).
+type EMFValue struct {
+	Name, Unit string
+	Value      any
+}
+
+// AppendEMF appends one CloudWatch Embedded Metric Format line, with its
+// newline, to dst: the values in MetricsNamespace under the dimensions
+// (none: the namespace alone), timestamped now. The daily check writes
+// its metrics with it too.
+func AppendEMF(dst []byte, now time.Time, dims []EMFDimension, values ...EMFValue) []byte {
+	doc := make(map[string]any, len(dims)+len(values)+1)
+	names := make([]string, 0, len(dims))
+	for _, d := range dims {
+		names = append(names, d.Name)
+		doc[d.Name] = d.Value
+	}
+	dir := emfDirective{Namespace: MetricsNamespace, Dimensions: [][]string{names}}
 	for _, v := range values {
-		d.Metrics = append(d.Metrics, emfMetric{Name: v.name, Unit: "Count"})
-		doc[v.name] = v.value
+		dir.Metrics = append(dir.Metrics, emfMetric{Name: v.Name, Unit: v.Unit})
+		doc[v.Name] = v.Value
 	}
-	d.Metrics = append(d.Metrics, emfMetric{Name: "Duration", Unit: "Milliseconds"})
-	doc["Duration"] = float64(c.Duration.Microseconds()) / 1000
-	doc["_aws"] = emfMeta{Timestamp: now.UnixMilli(), CloudWatchMetrics: []emfDirective{d}}
-	b, _ := json.Marshal(doc) // maps of strings and numbers always marshal
-	return append(b, '\n')
+	doc["_aws"] = emfMeta{Timestamp: now.UnixMilli(), CloudWatchMetrics: []emfDirective{dir}}
+	line, _ := json.Marshal(doc) // strings and numbers always marshal
+	return append(append(dst, line...), '\n')
 }

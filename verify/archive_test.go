@@ -87,7 +87,9 @@ func TestCountSelects(t *testing.T) {
 	}
 }
 
-func slices2(a, b []verifytest.Deletion) []verifytest.Deletion { return append(append([]verifytest.Deletion{}, a...), b...) }
+func slices2(a, b []verifytest.Deletion) []verifytest.Deletion {
+	return append(append([]verifytest.Deletion{}, a...), b...)
+}
 
 // Lines that can't be read are problems, named, never left out in
 // silence: a truncated gzip object, a line that is not JSON, lines without

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -297,37 +296,10 @@ func dailyCounter(ctx context.Context, opts DailyOptions, res *DailyResult) (Cou
 // (archive.Counts.EMF), in the same namespace.
 func (r *DailyResult) EMF(now time.Time) []byte {
 	var b []byte
-	line := func(dims []string, doc map[string]any, metrics ...string) {
-		d := emfDirective{Namespace: archive.MetricsNamespace, Dimensions: [][]string{dims}}
-		for _, m := range metrics {
-			d.Metrics = append(d.Metrics, emfMetric{Name: m, Unit: "Count"})
-		}
-		doc["_aws"] = emfMeta{Timestamp: now.UnixMilli(), CloudWatchMetrics: []emfDirective{d}}
-		data, _ := json.Marshal(doc) // strings and numbers always marshal
-		b = append(append(b, data...), '\n')
-	}
 	for _, t := range r.Tables {
-		line([]string{"TableName"}, map[string]any{"TableName": t.Table, MetricMissingItems: t.Missing, MetricUnknownDays: t.UnknownDays},
-			MetricMissingItems, MetricUnknownDays)
+		b = archive.AppendEMF(b, now, []archive.EMFDimension{{Name: "TableName", Value: t.Table}},
+			archive.EMFValue{Name: MetricMissingItems, Unit: "Count", Value: t.Missing},
+			archive.EMFValue{Name: MetricUnknownDays, Unit: "Count", Value: t.UnknownDays})
 	}
-	line([]string{}, map[string]any{MetricUnreadableObjects: r.UnreadableObjects}, MetricUnreadableObjects)
-	return b
-}
-
-// The Embedded Metric Format's metadata, as archive/metrics.go writes it
-// (its types are unexported there).
-type emfMetric struct {
-	Name string `json:"Name"`
-	Unit string `json:"Unit"`
-}
-
-type emfDirective struct {
-	Namespace  string      `json:"Namespace"`
-	Dimensions [][]string  `json:"Dimensions"`
-	Metrics    []emfMetric `json:"Metrics"`
-}
-
-type emfMeta struct {
-	Timestamp         int64          `json:"Timestamp"`
-	CloudWatchMetrics []emfDirective `json:"CloudWatchMetrics"`
+	return archive.AppendEMF(b, now, nil, archive.EMFValue{Name: MetricUnreadableObjects, Unit: "Count", Value: r.UnreadableObjects})
 }

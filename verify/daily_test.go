@@ -17,8 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	athenatypes "github.com/aws/aws-sdk-go-v2/service/athena/types"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -71,37 +69,6 @@ func (s *dailyS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(
 		return nil, &s3types.NoSuchKey{}
 	}
 	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(data)), ContentLength: aws.Int64(int64(len(data)))}, nil
-}
-
-// dailyMetrics answers GetMetricData with hourly TimeToLiveDeletedItemCount
-// sums per table, or with err.
-type dailyMetrics struct {
-	counts verifytest.Hourly
-	err    error
-}
-
-func (f *dailyMetrics) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
-	if f.err != nil {
-		return nil, f.err
-	}
-	out := &cloudwatch.GetMetricDataOutput{}
-	for _, q := range in.MetricDataQueries {
-		table := aws.ToString(q.MetricStat.Metric.Dimensions[0].Value)
-		r := cwtypes.MetricDataResult{Id: q.Id, StatusCode: cwtypes.StatusCodeComplete}
-		var hours []time.Time
-		for h := range f.counts[table] {
-			if !h.Before(*in.StartTime) && h.Before(*in.EndTime) {
-				hours = append(hours, h)
-			}
-		}
-		slices.SortFunc(hours, time.Time.Compare)
-		for _, h := range hours {
-			r.Timestamps = append(r.Timestamps, h)
-			r.Values = append(r.Values, float64(f.counts[table][h]))
-		}
-		out.MetricDataResults = append(out.MetricDataResults, r)
-	}
-	return out, nil
 }
 
 // dailyAthena answers the AthenaCounter's query from the lines it holds:
@@ -198,7 +165,7 @@ func (f dailyFixture) options(s3c *dailyS3, ath *dailyAthena, out io.Writer) ver
 		Tables: []string{"Orders", "Carts", "Quiet"},
 		Bucket: "archive-bucket", Prefix: "archive/",
 		Region:  "eu-west-1",
-		Metrics: func(r string) verify.MetricsAPI { return &dailyMetrics{counts: hourly[r]} },
+		Metrics: func(r string) verify.MetricsAPI { return &fakeMetrics{counts: hourly[r]} },
 		S3:      s3c,
 		Athena:  ath, WorkGroup: "ttl-archiver", Database: "ttl_archive", Table: "expired_items",
 		Out: out,
@@ -439,7 +406,7 @@ func TestDailyFailsWithoutMetrics(t *testing.T) {
 		{"s3 without a bucket", func(o *verify.DailyOptions) { o.Reader, o.Bucket = verify.ReaderS3, "" }, true},
 		{"no region", func(o *verify.DailyOptions) { o.Region = "" }, true},
 		{"the metric cannot be read", func(o *verify.DailyOptions) {
-			o.Metrics = func(string) verify.MetricsAPI { return &dailyMetrics{err: errors.New("AccessDenied")} }
+			o.Metrics = func(string) verify.MetricsAPI { return &fakeMetrics{err: errors.New("AccessDenied")} }
 		}, false},
 	}
 	for _, tt := range tests {

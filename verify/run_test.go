@@ -21,14 +21,17 @@ import (
 )
 
 // fakeMetrics answers GetMetricData from hourly counts, as CloudWatch
-// does: one value per hour that has a datapoint, within the time range.
+// does: one value per hour that has a datapoint, within the time range;
+// or fails with err.
 type fakeMetrics struct {
 	counts verifytest.Hourly
-	calls  int
+	err    error
 }
 
 func (f *fakeMetrics) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
-	f.calls++
+	if f.err != nil {
+		return nil, f.err
+	}
 	out := &cloudwatch.GetMetricDataOutput{}
 	for _, q := range in.MetricDataQueries {
 		table := aws.ToString(q.MetricStat.Metric.Dimensions[0].Value)
