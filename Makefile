@@ -54,20 +54,21 @@ soak: ## Long soak under faults (1M TTL items, 8 shards, ~5 min); report and fun
 	$(GO) test -count=1 -run '^TestSoakLong$$' -timeout 30m -v ./internal/soak -soak.items=$(SOAK_ITEMS) -soak.report=$(CURDIR)/out/soak/report.json -soak.fnlog=$(CURDIR)/out/soak/function.log
 
 # Every fuzz target, each for FUZZTIME; a crasher lands in that package's
-# testdata/fuzz and fails `make test` from then on.
+# testdata/fuzz and fails `make test` from then on. The targets are found
+# in the code (every func FuzzXxx in a _test.go file), so none is
+# forgotten; CI runs them briefly (FUZZTIME=3s in .ci/run).
 FUZZTIME ?= 30s
-FUZZ_TARGETS := \
-	./archive:FuzzConvertImage ./archive:FuzzArchivePayload ./archive:FuzzParseLineHeader \
-	./restore:FuzzDecodeTypedItem ./internal/runtimeapi:FuzzParseFunctionError \
-	./internal/firehoselocal:FuzzDecodeInput ./internal/firehoselocal:FuzzCheckAuth \
-	./internal/esm:FuzzParseResponse ./internal/esm:FuzzFilterPattern \
-	./internal/samtemplate:FuzzParse ./internal/archivefs:FuzzKeyValues \
-	./internal/archivefs:FuzzObjectLines
-fuzz: ## Run each fuzz target for FUZZTIME (default 30s).
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		echo "== $${t%%:*} $${t##*:}"; \
-		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
-	done
+fuzz: ## Run every fuzz target for FUZZTIME (default 30s).
+	@set -e; n=0; \
+	for f in $$(grep -rlE --include='*_test.go' --exclude-dir=node_modules --exclude-dir=.git '^func Fuzz' . | sort); do \
+		for t in $$(sed -nE 's/^func (Fuzz[A-Za-z0-9_]*)\(.*/\1/p' $$f); do \
+			echo "== ./$$(dirname $${f#./}) $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) "./$$(dirname $${f#./})"; \
+			n=$$((n+1)); \
+		done; \
+	done; \
+	echo "fuzz: $$n targets, $(FUZZTIME) each"; \
+	test $$n -gt 0
 
 # Benchmarks: the Go benchmarks of archive/, then the whole-function
 # measurements, into BENCHMARKS.md and the plots in docs/ (~3 min).

@@ -290,6 +290,8 @@ func (b *batch) recordField(s *scanner, r *recordFields, field int) error {
 	case fieldEventSourceARN:
 		return strField(s, r, &r.arn, "eventSourceARN")
 	case fieldUserIdentity:
+		// A member given twice counts by its last value, null as absent.
+		r.hasIdentity, r.identityType, r.principalID = false, jstr{}, jstr{}
 		switch s.peek() {
 		case 'n':
 			return s.literal("null")
@@ -309,6 +311,7 @@ func (b *batch) recordField(s *scanner, r *recordFields, field int) error {
 		r.undecided = true
 		return s.skip()
 	case fieldDynamoDB:
+		r.created, r.keys, r.item, r.seq, r.viewType = nil, [2]int{-1, -1}, [2]int{-1, -1}, jstr{}, jstr{}
 		if s.peek() != '{' {
 			r.problem("dynamodb is not an object")
 			return s.skip()
@@ -321,6 +324,7 @@ func (b *batch) recordField(s *scanner, r *recordFields, field int) error {
 func (b *batch) dynamodbField(s *scanner, r *recordFields, field int) error {
 	switch field {
 	case fieldCreated:
+		r.created = nil
 		switch s.peek() {
 		case 'n':
 			return s.literal("null")
@@ -347,6 +351,7 @@ func (b *batch) dynamodbField(s *scanner, r *recordFields, field int) error {
 // record is already known not to be a REMOVE. Stream records put eventName
 // before dynamodb, so images of inserts and modifies are only skipped.
 func (b *batch) image(s *scanner, r *recordFields, span *[2]int, field string) error {
+	*span = [2]int{-1, -1}
 	if s.peek() == 'n' {
 		return s.literal("null")
 	}
@@ -371,8 +376,10 @@ func (b *batch) image(s *scanner, r *recordFields, span *[2]int, field string) e
 }
 
 // strField reads a string field; null counts as absent, another type is a
-// problem of the record.
+// problem of the record. A field given twice counts by its last value (a
+// later null clears it), as a JSON object read into a map has it.
 func strField(s *scanner, r *recordFields, dst *jstr, name string) error {
+	*dst = jstr{}
 	switch s.peek() {
 	case '"':
 		raw, flags, err := s.str()
