@@ -45,8 +45,15 @@ type Object struct {
 	// two buckets with the same keys stay apart.
 	Key  string
 	Size int64
-	loc  int // index of the object's location in its Source
+	loc  int    // index of the object's location in its Source
+	skip string // why a local entry can't be read (Open says so)
 }
+
+// ErrNotReadable is wrapped by Open's error for a local entry that is
+// not read: a symbolic link to a folder, a device, a socket. It is never
+// passed over in silence: ObjectLines yields it like any unreadable
+// object, and the commands exit 3.
+var ErrNotReadable = errors.New("not read")
 
 // Line is one line of an object.
 type Line struct {
@@ -118,10 +125,13 @@ func (s *Source) String() string {
 
 // Objects yields the source's objects in lexical order of their keys (for
 // S3, the order ListObjectsV2 returns; locally, the order of
-// filepath.WalkDir). Keys ending in "/" (folder markers), local files or
-// directories whose name starts with "." and a local S3's metadata
-// folder (DIR/metadata beside DIR/buckets) are left out. An error ends
-// the sequence.
+// filepath.WalkDir). Keys ending in "/" (folder markers) and a local S3's
+// metadata folder (DIR/metadata beside DIR/buckets) are left out. Every
+// other local entry is yielded, names starting with "." included, and a
+// symbolic link to a file is read as the file; an entry that can't be
+// read (a link to a folder, a device) is yielded too, and opening it
+// fails with ErrNotReadable, so that no reader passes it over in silence.
+// An error ends the sequence.
 //
 // A Source of several locations yields each location's objects in turn,
 // in the order the locations were given.
@@ -174,7 +184,14 @@ var errStop = errors.New("stop")
 
 func (s *Source) localObjects(ctx context.Context, i int, loc Location) iter.Seq2[Object, error] {
 	return func(yield func(Object, error) bool) {
+		// A location that is a symbolic link to a folder is read as that
+		// folder: a trailing separator makes WalkDir's Lstat follow it.
 		root := loc.Path
+		if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			if fi, err := os.Stat(root); err == nil && fi.IsDir() {
+				root += string(filepath.Separator)
+			}
+		}
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -182,29 +199,44 @@ func (s *Source) localObjects(ctx context.Context, i int, loc Location) iter.Seq
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if path != root && strings.HasPrefix(d.Name(), ".") {
-				if d.IsDir() {
+			if d.IsDir() {
+				if path != root && isSidecarDir(path) {
 					return filepath.SkipDir
 				}
 				return nil
 			}
-			if d.IsDir() && isSidecarDir(path) {
-				return filepath.SkipDir
+			obj := Object{Key: path, loc: i}
+			switch {
+			case d.Type()&fs.ModeSymlink != 0:
+				// A link to a file is read; a link to a folder is not
+				// followed (it could loop), and says so.
+				fi, err := os.Stat(path)
+				switch {
+				case err != nil:
+					obj.skip = fmt.Sprintf("a symbolic link that can't be followed: %v", err)
+				case fi.IsDir():
+					obj.skip = "a symbolic link to a folder, not followed: give its target as a location of its own"
+				case fi.Mode().IsRegular():
+					obj.Size = fi.Size()
+				default:
+					obj.skip = "a symbolic link to something that is not a file"
+				}
+			case d.Type().IsRegular():
+				info, err := d.Info()
+				if err != nil {
+					return err
+				}
+				obj.Size = info.Size()
+			default:
+				obj.skip = "not a regular file (" + d.Type().String() + ")"
 			}
-			if !d.Type().IsRegular() {
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			if !yield(Object{Key: path, Size: info.Size(), loc: i}, nil) {
+			if !yield(obj, nil) {
 				return errStop
 			}
 			return nil
 		})
 		if err != nil && !errors.Is(err, errStop) {
-			yield(Object{}, fmt.Errorf("read %s: %w", root, err))
+			yield(Object{}, fmt.Errorf("read %s: %w", loc.Path, err))
 		}
 	}
 }
@@ -231,6 +263,9 @@ func (s *Source) Open(ctx context.Context, obj Object) (io.ReadCloser, error) {
 	var body io.ReadCloser
 	if obj.loc < 0 || obj.loc >= len(s.locs) {
 		return nil, fmt.Errorf("read %s: not an object of %s", obj.Key, s)
+	}
+	if obj.skip != "" {
+		return nil, fmt.Errorf("%w: %s", ErrNotReadable, obj.skip)
 	}
 	if loc := s.locs[obj.loc]; loc.IsS3() {
 		key := strings.TrimPrefix(obj.Key, "s3://"+loc.Bucket+"/")

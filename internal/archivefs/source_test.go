@@ -47,8 +47,8 @@ func TestLocalSource(t *testing.T) {
 		"dt=2025-11-23/b.gz":      gz("b1\nb2\n"),
 		"dt=2025-11-23/a.gz":      gz("a1\n\na3\r\n"),
 		"dt=2025-11-22/z":         []byte("z1\nz2"), // not gzipped, no final newline
-		"dt=2025-11-22/.hidden":   []byte("never\n"),
-		".checkpoint/x":           []byte("never\n"),
+		"dt=2025-11-22/.hidden":   []byte("h1\n"), // dot-named: read, never passed over
+		".dotted/x":               []byte("x1\n"),
 		"dt=2025-11-24/multi.gz":  append(gz("m1\n"), gz("m2\n")...), // two gzip members
 		"dt=2025-11-24/long":      []byte("s1\n" + strings.Repeat("x", MaxLineBytes+10) + "\ns3\n"),
 		"dt=2025-11-25/broken.gz": gz("c1\n")[:12],
@@ -66,7 +66,7 @@ func TestLocalSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines, errs := collect(t, src)
-	want := "z:1:z1 z:2:z2 a.gz:1:a1 a.gz:3:a3 b.gz:1:b1 b.gz:2:b2 long:1:s1 long:3:s3 multi.gz:1:m1 multi.gz:2:m2 l1"
+	want := "x:1:x1 .hidden:1:h1 z:1:z1 z:2:z2 a.gz:1:a1 a.gz:3:a3 b.gz:1:b1 b.gz:2:b2 long:1:s1 long:3:s3 multi.gz:1:m1 multi.gz:2:m2 l1"
 	want = strings.Replace(want, " l1", " last:1:l1", 1)
 	if got := strings.Join(lines, " "); got != want {
 		t.Errorf("lines:\ngot  %s\nwant %s", got, want)
@@ -90,6 +90,38 @@ func TestLocalSource(t *testing.T) {
 	single, _ := NewSource(Location{Path: filepath.Join(dir, "dt=2025-11-22/z")}, nil)
 	if lines, _ := collect(t, single); strings.Join(lines, " ") != "z:1:z1 z:2:z2" {
 		t.Errorf("a single file: got %v", lines)
+	}
+}
+
+// Symbolic links are read or named, never passed over in silence: a link
+// to a file is read, a link to a folder is an unreadable object, and a
+// location that is a link to a folder is read as the folder.
+func TestLocalSourceSymlinks(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "target"), []byte("t1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range [][2]string{{filepath.Join(other, "target"), "file-link"}, {other, "folder-link"}, {filepath.Join(other, "gone"), "dangling"}} {
+		if err := os.Symlink(l[0], filepath.Join(dir, l[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, _ := NewSource(Location{Path: dir}, nil)
+	lines, errs := collect(t, src)
+	if strings.Join(lines, " ") != "file-link:1:t1" {
+		t.Errorf("lines: got %v, want the linked file's", lines)
+	}
+	if len(errs) != 2 || !errors.Is(errs[0], ErrNotReadable) || !strings.Contains(errs[0].Error(), "dangling") ||
+		!errors.Is(errs[1], ErrNotReadable) || !strings.Contains(errs[1].Error(), "folder-link: not read: a symbolic link to a folder") {
+		t.Errorf("errors: got %v, want the dangling link and the folder link named", errs)
+	}
+	link := filepath.Join(t.TempDir(), "archive")
+	if err := os.Symlink(other, link); err != nil {
+		t.Fatal(err)
+	}
+	src, _ = NewSource(Location{Path: link}, nil)
+	if lines, errs := collect(t, src); strings.Join(lines, " ") != "target:1:t1" || len(errs) != 0 {
+		t.Errorf("a location that is a link to a folder: lines %v, errors %v; want its file read", lines, errs)
 	}
 }
 

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Issue 23, finding 2: links and dot-named entries in a local archive are
+// read or named, never passed over with exit 0.
+func TestCatLinksAndDotNames(t *testing.T) {
+	dir := demoArchive(t)
+	bucket := filepath.Join(dir, "buckets", "ttl-archive-local")
+	elsewhere := t.TempDir()
+	line := `{"table":"Orders","region":"us-east-1","event_id":"e1","sequence_number":"1","deleted_at":"2025-11-23T00:00:01Z","keys":{"pk":"x"},"item":{"pk":"x"}}` + "\n"
+	if err := os.WriteFile(filepath.Join(elsewhere, "linked"), []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bucket, ".dot"), []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(elsewhere, "linked"), filepath.Join(bucket, "file-link")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "", "cat", "--count", bucket)
+	if code != 0 || out != "7\n" {
+		t.Errorf("cat --count with a dot-named file and a link to a file: exit %d, %q, want 0 and 7 (5 + both read); stderr %s", code, out, errOut)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(bucket, "folder-link")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, "", "cat", "--count", bucket)
+	if code != 3 || !strings.Contains(errOut, "folder-link: not read: a symbolic link to a folder") {
+		t.Errorf("cat --count with a link to a folder: exit %d, stdout %q, want 3 naming it; stderr %s", code, out, errOut)
+	}
+	link := filepath.Join(t.TempDir(), "archive")
+	if err := os.Symlink(elsewhere, link); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, "", "cat", "--count", link); code != 0 || out != "1\n" {
+		t.Errorf("cat --count on a location that is a link to a folder: exit %d, %q, want 0 and 1; stderr %s", code, out, errOut)
+	}
+}
