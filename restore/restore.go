@@ -411,6 +411,11 @@ func (r *run) line(ctx context.Context, l archivefs.Line) error {
 		return err
 	}
 	before := r.cur
+	if before.line == l.Number && before.line > 0 {
+		// Another line of one Firehose error record (they share its line
+		// number): a resume must start at the record again, not after it.
+		before.line--
+	}
 	r.cur.line = l.Number
 	it, _ := r.sel.lineItem(l)
 	if it == nil {

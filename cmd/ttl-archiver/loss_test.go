@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,5 +42,33 @@ func TestCatLinksAndDotNames(t *testing.T) {
 	}
 	if code, out, errOut := runCLI(t, "", "cat", "--count", link); code != 0 || out != "1\n" {
 		t.Errorf("cat --count on a location that is a link to a folder: exit %d, %q, want 0 and 1; stderr %s", code, out, errOut)
+	}
+}
+
+// Issue 23, finding 3: Firehose's error-prefix objects are read as the
+// archive lines they carry, by cat and by restore.
+func TestErrorPrefixObjectsRead(t *testing.T) {
+	dir := t.TempDir()
+	var lines []string
+	for i := range 3 {
+		lines = append(lines, fmt.Sprintf(archiveLine, i, i, i, i))
+	}
+	rec := func(data string) string {
+		return fmt.Sprintf(`{"attemptsMade":1,"errorCode":"DynamicPartitioning.PartitionCountExceeded","errorMessage":"x","rawData":%q}`+"\n", base64.StdEncoding.EncodeToString([]byte(data)))
+	}
+	content := rec(lines[0]) + rec(lines[1]+lines[2]) // the second packs two lines
+	if err := os.MkdirAll(filepath.Join(dir, "errors", "DynamicPartitioning.PartitionCountExceeded", "2025-11-23"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "errors", "DynamicPartitioning.PartitionCountExceeded", "2025-11-23", "x.gz"), gzipped(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, "", "cat", "--count", "--source-table", "Orders", dir); code != 0 || out != "3\n" {
+		t.Errorf("cat --count on an error prefix: exit %d, %q, want 0 and 3; stderr %s", code, out, errOut)
+	}
+	vars := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:1"}
+	code, _, errOut := runTool(t, vars, "restore", "--from", dir, "--table", "Orders", "--dry-run")
+	if code != 0 || !strings.Contains(errOut, "dry run: 3 items would be written") {
+		t.Errorf("restore --dry-run on an error prefix: exit %d, want 0 and 3 items; stderr %s", code, errOut)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -62,6 +63,10 @@ type Line struct {
 	// Data is the line without its "\n" (nor a "\r" before it). It is only
 	// valid until the iteration goes on: copy it to keep it.
 	Data []byte
+	// FirehoseError is set on a line that Firehose could not deliver and
+	// wrote to its error prefix instead: the error code it gave. Data is
+	// then one of the lines the record carried (see ObjectLines).
+	FirehoseError string
 }
 
 // LineError is an error about one line or one object, with where it is.
@@ -347,6 +352,12 @@ func (s *Source) ObjectLines(ctx context.Context, obj Object, after int) iter.Se
 					return
 				}
 			case len(line) > 0:
+				if fe, ok := firehoseError(line); ok {
+					if !yieldCarried(yield, obj.Key, n, fe) {
+						return
+					}
+					break
+				}
 				if !yield(Line{Object: obj.Key, Number: n, Data: line}, nil) {
 					return
 				}
@@ -356,6 +367,45 @@ func (s *Source) ObjectLines(ctx context.Context, obj Object, after int) iter.Se
 			}
 		}
 	}
+}
+
+// firehoseErrorRecord is what Firehose writes to its error prefix for a
+// record it could not deliver: the error and the record's data in base64,
+// one JSON object a line ("rawData"; the error's fields are spelled
+// errorCode or ErrorCode, which encoding/json matches alike).
+type firehoseErrorRecord struct {
+	ErrorCode    string `json:"errorCode"`
+	ErrorMessage string `json:"errorMessage"`
+	RawData      []byte `json:"rawData"`
+}
+
+// firehoseError reads a Firehose error record. Archive lines start with
+// their table; only other lines that mention rawData are decoded.
+func firehoseError(line []byte) (firehoseErrorRecord, bool) {
+	if bytes.HasPrefix(line, []byte(`{"table":`)) || !bytes.Contains(line, []byte(`"rawData"`)) {
+		return firehoseErrorRecord{}, false
+	}
+	var fe firehoseErrorRecord
+	if json.Unmarshal(line, &fe) != nil || fe.ErrorCode == "" || len(fe.RawData) == 0 {
+		return firehoseErrorRecord{}, false
+	}
+	return fe, true
+}
+
+// yieldCarried yields the lines a Firehose error record carries (one, or
+// several when the archiver packed them into one record), each with the
+// record's line number and error code.
+func yieldCarried(yield func(Line, error) bool, object string, n int, fe firehoseErrorRecord) bool {
+	for l := range bytes.SplitSeq(fe.RawData, []byte("\n")) {
+		l = bytes.TrimSuffix(l, []byte("\r"))
+		if len(l) == 0 {
+			continue
+		}
+		if !yield(Line{Object: object, Number: n, Data: l, FirehoseError: fe.ErrorCode}, nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // readLine reads up to and without the next "\n" into *buf. A line over

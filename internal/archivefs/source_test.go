@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -47,7 +48,7 @@ func TestLocalSource(t *testing.T) {
 		"dt=2025-11-23/b.gz":      gz("b1\nb2\n"),
 		"dt=2025-11-23/a.gz":      gz("a1\n\na3\r\n"),
 		"dt=2025-11-22/z":         []byte("z1\nz2"), // not gzipped, no final newline
-		"dt=2025-11-22/.hidden":   []byte("h1\n"), // dot-named: read, never passed over
+		"dt=2025-11-22/.hidden":   []byte("h1\n"),   // dot-named: read, never passed over
 		".dotted/x":               []byte("x1\n"),
 		"dt=2025-11-24/multi.gz":  append(gz("m1\n"), gz("m2\n")...), // two gzip members
 		"dt=2025-11-24/long":      []byte("s1\n" + strings.Repeat("x", MaxLineBytes+10) + "\ns3\n"),
@@ -271,5 +272,40 @@ func TestSources(t *testing.T) {
 	}
 	if _, err := NewSources(nil, fake); err == nil {
 		t.Errorf("NewSources(nil): got nil, want an error")
+	}
+}
+
+// Firehose's error-prefix objects are read as the archive lines their
+// records carry (one, or several packed into one record), each with the
+// error code; other lines that mention rawData are left as they are.
+func TestFirehoseErrorRecords(t *testing.T) {
+	dir := t.TempDir()
+	rec := func(code, data string) string {
+		return fmt.Sprintf(`{"attemptsMade":1,"arrivalTimestamp":1,%q:%q,"errorMessage":"x","rawData":%q}`+"\n", code, "DynamicPartitioning.MetadataExtractionFailed", base64.StdEncoding.EncodeToString([]byte(data)))
+	}
+	content := rec("errorCode", `{"table":"T","n":1}`+"\n") +
+		rec("ErrorCode", `{"table":"T","n":2}`+"\n"+`{"table":"T","n":3}`+"\n") +
+		`{"table":"T","note":"a line that says rawData","rawData":"eA=="}` + "\n" +
+		`{"rawData":"not base64!","errorCode":"E"}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "errors.gz"), gz(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := NewSource(Location{Path: dir}, nil)
+	var got []string
+	for l, err := range src.Lines(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d:%s:%s", l.Number, l.FirehoseError, l.Data))
+	}
+	want := []string{
+		`1:DynamicPartitioning.MetadataExtractionFailed:{"table":"T","n":1}`,
+		`2:DynamicPartitioning.MetadataExtractionFailed:{"table":"T","n":2}`,
+		`2:DynamicPartitioning.MetadataExtractionFailed:{"table":"T","n":3}`,
+		`3::{"table":"T","note":"a line that says rawData","rawData":"eA=="}`,
+		`4::{"rawData":"not base64!","errorCode":"E"}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
