@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ttl-archiver/ttl-archiver/archive"
+
 	"github.com/ttl-archiver/ttl-archiver/archive/reference"
 )
 
@@ -63,7 +65,7 @@ func decodeTypedValue(raw json.RawMessage, path string, depth int) (types.Attrib
 	var v json.RawMessage
 	for typ, v = range tv {
 	}
-	bad := func(err error) error { return fmt.Errorf("attribute %s: bad %s value: %v", path, typ, err) }
+	bad := func(err error) error { return fmt.Errorf("attribute %s: bad %s value: %w", path, typ, err) }
 	switch typ {
 	case "S":
 		var s string
@@ -74,6 +76,9 @@ func decodeTypedValue(raw json.RawMessage, path string, depth int) (types.Attrib
 	case "N":
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
+			return nil, bad(err)
+		}
+		if err := archive.CheckNumber(s); err != nil {
 			return nil, bad(err)
 		}
 		return &types.AttributeValueMemberN{Value: s}, nil
@@ -96,6 +101,11 @@ func decodeTypedValue(raw json.RawMessage, path string, depth int) (types.Attrib
 		var ns []string
 		if err := json.Unmarshal(v, &ns); err != nil {
 			return nil, bad(err)
+		}
+		for _, n := range ns {
+			if err := archive.CheckNumber(n); err != nil {
+				return nil, bad(err)
+			}
 		}
 		return &types.AttributeValueMemberNS{Value: ns}, nil
 	case "BS":
@@ -190,7 +200,7 @@ func plainValue(v any, path string, hints TypeHints, depth int) (types.Attribute
 	case string:
 		return &types.AttributeValueMemberS{Value: v}, nil
 	case json.Number:
-		return &types.AttributeValueMemberN{Value: v.String()}, nil
+		return number(path, v.String())
 	case []any:
 		l := make([]types.AttributeValue, len(v))
 		for i, e := range v {
@@ -240,9 +250,9 @@ func hinted(v any, path, typ string) (types.AttributeValue, error) {
 	case "N":
 		switch n := v.(type) {
 		case json.Number:
-			return &types.AttributeValueMemberN{Value: n.String()}, nil
+			return number(path, n.String())
 		case string:
-			return &types.AttributeValueMemberN{Value: n}, nil
+			return number(path, n)
 		}
 		return nil, wrong("a number")
 	}
@@ -272,6 +282,9 @@ func hinted(v any, path, typ string) (types.AttributeValue, error) {
 			if !ok {
 				return nil, wrong("an array of numbers")
 			}
+			if err := archive.CheckNumber(n.String()); err != nil {
+				return nil, fmt.Errorf("attribute %s: element %d: %w", path, i, err)
+			}
 			ns[i] = n.String()
 		}
 		return &types.AttributeValueMemberNS{Value: ns}, nil
@@ -291,6 +304,16 @@ func hinted(v any, path, typ string) (types.AttributeValue, error) {
 		return &types.AttributeValueMemberBS{Value: bs}, nil
 	}
 	return nil, fmt.Errorf("attribute %s: unknown type hint %q", path, typ)
+}
+
+// number is an N value, refused when DynamoDB would refuse it (more
+// than 38 digits, out of range, not a number): such an item goes to the
+// rejects file with the reason instead of failing a batch write.
+func number(path, s string) (types.AttributeValue, error) {
+	if err := archive.CheckNumber(s); err != nil {
+		return nil, fmt.Errorf("attribute %s: %w", path, err)
+	}
+	return &types.AttributeValueMemberN{Value: s}, nil
 }
 
 func jsonKind(v any) string {

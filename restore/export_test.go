@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -199,5 +200,47 @@ func TestShellQuote(t *testing.T) {
 		if got := shellQuote(tt.in); got != tt.want {
 			t.Errorf("shellQuote(%q): got %s, want %s", tt.in, got, tt.want)
 		}
+	}
+}
+
+// export-import never writes an N value that DynamoDB would refuse (issue
+// 23, finding 8): such items go to the rejects file with the reason.
+func TestExportRefusesBadNumbers(t *testing.T) {
+	mk := func(i int, format, item string) string {
+		f := ""
+		keys := fmt.Sprintf(`{"pk":"k%d"}`, i)
+		if format != "" {
+			f, keys = `"format":"dynamodb-json",`, fmt.Sprintf(`{"pk":{"S":"k%d"}}`, i)
+		}
+		return fmt.Sprintf(`{"table":"Orders","region":"us-east-1","event_id":"e%d","sequence_number":"%d","deleted_at":"2025-11-23T10:00:00Z",%s"keys":%s,"item":%s}`+"\n", i, i, f, keys, item)
+	}
+	data := mk(1, "", `{"pk":"k1","n":1.5}`) +
+		mk(2, "", `{"pk":"k2","n":1E+126}`) +
+		mk(3, "", `{"pk":"k3","n":123456789012345678901234567890123456789}`) +
+		mk(4, "d", `{"pk":{"S":"k4"},"n":{"N":"abc"}}`) +
+		mk(5, "d", `{"pk":{"S":"k5"},"n":{"N":"7"}}`) +
+		mk(6, "", `{"pk":"k6","n":1e999999}`)
+	rejects := filepath.Join(t.TempDir(), "rejects.jsonl")
+	o := ExportOptions{Source: source(t, []byte(data), "dir", true, 10), NewTable: "T", Region: "us-east-1",
+		To: archivefs.Location{Path: filepath.Join(t.TempDir(), "out")}, Rejects: rejects}
+	rep, err := Export(context.Background(), o)
+	if !errors.Is(err, ErrIncomplete) {
+		t.Fatalf("Export with bad numbers: %v, want ErrIncomplete", err)
+	}
+	var got []string
+	for _, p := range rep.Parts {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, readImportFile(t, f)...)
+		_ = f.Close()
+	}
+	if want := `{"n":{"N":"1.5"},"pk":{"S":"k1"}} {"n":{"N":"7"},"pk":{"S":"k5"}}`; strings.Join(got, " ") != want {
+		t.Errorf("exported items: %v, want only %s", got, want)
+	}
+	b, _ := os.ReadFile(rejects)
+	if n := strings.Count(string(b), "not a DynamoDB number"); n != 4 {
+		t.Errorf("rejects file has %d lines saying not a DynamoDB number, want 4:\n%s", n, b)
 	}
 }

@@ -95,7 +95,7 @@ func keyID(l *archive.Line) (id [16]byte, ok bool) {
 	for _, n := range names {
 		v := kv[n]
 		val := v.Value
-		if v.Type == "N" {
+		if v.Type == "N" && archive.CheckNumber(val) == nil { // no exact arithmetic on 1e999999
 			if r, ok := new(big.Rat).SetString(val); ok {
 				val = r.RatString()
 			}

@@ -209,8 +209,8 @@ func (v KeyValue) matches(c KeyCondition) bool {
 	if v.Value == c.Value {
 		return true
 	}
-	if v.Type != "N" {
-		return false
+	if v.Type != "N" || archive.CheckNumber(v.Value) != nil || archive.CheckNumber(c.Value) != nil {
+		return false // no exact arithmetic on numbers DynamoDB can't hold (1e999999)
 	}
 	a, ok1 := new(big.Rat).SetString(v.Value)
 	b, ok2 := new(big.Rat).SetString(c.Value)
