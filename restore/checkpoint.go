@@ -16,12 +16,16 @@ import (
 // is written (or that was skipped). A restore given the same checkpoint
 // file goes on from there; it removes the file when it completes.
 type Checkpoint struct {
-	Version int      `json:"version"`
-	Source  string   `json:"source"`
-	Table   string   `json:"table"`
-	Done    []string `json:"done"`             // objects finished, sorted
-	Object  string   `json:"object,omitempty"` // object being read
-	Line    int      `json:"line,omitempty"`   // in Object: lines up to this one are finished
+	Version int    `json:"version"`
+	Source  string `json:"source"`
+	Table   string `json:"table"`
+	// Filter is the run's selection (archivefs.Filter.String): lines it
+	// left out are finished too, so another selection can't go on from
+	// here.
+	Filter string   `json:"filter"`
+	Done   []string `json:"done"`             // objects finished, sorted
+	Object string   `json:"object,omitempty"` // object being read
+	Line   int      `json:"line,omitempty"`   // in Object: lines up to this one are finished
 	// Incomplete describes what earlier runs read but could not write
 	// (malformed lines, unconvertible or refused items): the lines are
 	// finished, so a later run would not see them again. While it is not
@@ -30,16 +34,18 @@ type Checkpoint struct {
 	Updated    time.Time `json:"updated"`
 }
 
-const checkpointVersion = 1
+// checkpointVersion 2 added Filter: a version 1 checkpoint does not say
+// what it selected, and is refused.
+const checkpointVersion = 2
 
 // ErrCheckpoint is wrapped by errors about a checkpoint file that does not
 // belong to the run.
 var ErrCheckpoint = errors.New("checkpoint does not match")
 
 // loadCheckpoint reads the checkpoint at path; a missing file is an empty
-// checkpoint. It checks that it is for the same source and table.
-func loadCheckpoint(path, source, table string) (*Checkpoint, bool, error) {
-	cp := &Checkpoint{Version: checkpointVersion, Source: source, Table: table}
+// checkpoint. It checks that it is for the same source, table and filter.
+func loadCheckpoint(path, source, table, filter string) (*Checkpoint, bool, error) {
+	cp := &Checkpoint{Version: checkpointVersion, Source: source, Table: table, Filter: filter}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return cp, false, nil
@@ -57,6 +63,10 @@ func loadCheckpoint(path, source, table string) (*Checkpoint, bool, error) {
 	if got.Source != source || got.Table != table {
 		return nil, false, fmt.Errorf("%w: %s is for a restore from %s into table %s, not from %s into %s: use another file or remove it",
 			ErrCheckpoint, path, got.Source, got.Table, source, table)
+	}
+	if got.Filter != filter {
+		return nil, false, fmt.Errorf("%w: %s is for a restore of %s, not of %s (the lines it left out are marked finished): run with the same --source-table, --since, --until and --key, or use another file",
+			ErrCheckpoint, path, got.Filter, filter)
 	}
 	return &got, true, nil
 }

@@ -24,6 +24,7 @@ import (
 type S3WriteAPI interface {
 	PutObject(ctx context.Context, params *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	ListObjectsV2(ctx context.Context, params *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	DeleteObject(ctx context.Context, params *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
 
 var _ S3WriteAPI = (*s3.Client)(nil)
@@ -84,8 +85,15 @@ var ErrNothingSelected = errors.New("no items selected: nothing to import")
 // capacity. Items over 400 KB are not written (ImportTable would refuse
 // them). When a line could not be read or an item not exported, the
 // error wraps ErrIncomplete and no import command is given.
-func Export(ctx context.Context, o ExportOptions) (ExportReport, error) {
-	var rep ExportReport
+func Export(ctx context.Context, o ExportOptions) (rep ExportReport, err error) {
+	if err := checkExportPaths(o); err != nil {
+		return rep, err
+	}
+	if o.Rejects != "" {
+		if err := checkWritable(o.Rejects); err != nil {
+			return rep, fmt.Errorf("rejects file: %w", err)
+		}
+	}
 	if o.Warn == nil {
 		o.Warn = io.Discard
 	}
@@ -123,11 +131,19 @@ func Export(ctx context.Context, o ExportOptions) (ExportReport, error) {
 	sel.reject = reject
 	defer func() { _ = rejects.close() }()
 	pw := &partWriter{to: o.To, s3: o.S3, limit: o.PartBytes}
+	// A failed export leaves nothing in --to (ImportTable would read a
+	// part of it), and says what it had read.
+	failed := true
+	defer func() {
+		if failed {
+			pw.abort(context.WithoutCancel(ctx))
+			rep.Counts, rep.Parts = sel.counts, nil
+		}
+	}()
 	var keys []KeyAttr
 	var line []byte
 	for obj, err := range o.Source.Objects(ctx) {
 		if err != nil {
-			pw.abort()
 			return rep, err
 		}
 		lost := false
@@ -155,12 +171,10 @@ func Export(ctx context.Context, o ExportOptions) (ExportReport, error) {
 			if keys == nil {
 				kv, err := archivefs.KeyValues(*al)
 				if err != nil {
-					pw.abort()
 					return rep, fmt.Errorf("%s line %d: %w", l.Object, l.Number, err)
 				}
 				keys, rep.KeysGuessed, err = deriveKeys(kv, o.Hints, o.HashKey, o.RangeKey)
 				if err != nil {
-					pw.abort()
 					return rep, fmt.Errorf("%s line %d: %w", l.Object, l.Number, err)
 				}
 			}
@@ -182,12 +196,10 @@ func Export(ctx context.Context, o ExportOptions) (ExportReport, error) {
 			line = AppendTypedJSON(line, it)
 			line = append(line, "}\n"...)
 			if err := pw.write(ctx, line); err != nil {
-				pw.abort()
 				return rep, err
 			}
 		}
 		if err := ctx.Err(); err != nil {
-			pw.abort()
 			return rep, err
 		}
 		if !lost {
@@ -203,6 +215,7 @@ func Export(ctx context.Context, o ExportOptions) (ExportReport, error) {
 	if rejectErr != nil {
 		return rep, rejectErr
 	}
+	failed = false
 	rep.Counts, rep.Parts, rep.Keys = sel.counts, pw.parts, keys
 	if rejects.n > 0 {
 		rep.RejectsFile = o.Rejects
@@ -235,6 +248,40 @@ func Export(ctx context.Context, o ExportOptions) (ExportReport, error) {
 	}
 	rep.Command = importCommand(o.To, o.NewTable, o.Region, keys)
 	return rep, nil
+}
+
+// ErrOverlap is returned by Export when --to is inside a --from: it
+// would read its own output.
+var ErrOverlap = errors.New("the export's destination is inside its source")
+
+// checkExportPaths refuses a destination inside a source location.
+func checkExportPaths(o ExportOptions) error {
+	if o.Source == nil {
+		return nil
+	}
+	for _, from := range o.Source.Locations() {
+		if inside(o.To, from) {
+			return fmt.Errorf("%w: --to %s is inside --from %s, so the export would read its own output: choose a destination outside the archive", ErrOverlap, o.To, from)
+		}
+	}
+	return nil
+}
+
+// inside reports whether location a is within location b.
+func inside(a, b archivefs.Location) bool {
+	if a.IsS3() != b.IsS3() {
+		return false
+	}
+	if a.IsS3() {
+		return a.Bucket == b.Bucket && strings.HasPrefix(a.Prefix, b.Prefix)
+	}
+	pa, err1 := filepath.Abs(a.Path)
+	pb, err2 := filepath.Abs(b.Path)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(pb, pa)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 // checkEmpty fails when the destination already holds objects.
@@ -483,16 +530,22 @@ func (p *partWriter) close(ctx context.Context) error {
 	return p.finish(ctx)
 }
 
-// abort drops the part being written (a temporary file for S3; a local
-// part stays, incomplete, for the person to see).
-func (p *partWriter) abort() {
-	if p.f == nil {
-		return
-	}
-	_ = p.zw.Close()
-	_ = p.f.Close()
-	if p.to.IsS3() {
+// abort drops what the export wrote: the part being written and the
+// parts finished, locally or in S3, so that a failed export leaves no
+// partial import in --to (and a run again is not refused for it).
+func (p *partWriter) abort(ctx context.Context) {
+	if p.f != nil {
+		_ = p.zw.Close()
+		_ = p.f.Close()
 		_ = os.Remove(p.f.Name())
+		p.f = nil
 	}
-	p.f = nil
+	for _, part := range p.parts {
+		if key, ok := strings.CutPrefix(part, "s3://"+p.to.Bucket+"/"); ok && p.to.IsS3() {
+			_, _ = p.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(p.to.Bucket), Key: aws.String(key)})
+		} else {
+			_ = os.Remove(part)
+		}
+	}
+	p.parts = nil
 }

@@ -244,3 +244,44 @@ func TestExportRefusesBadNumbers(t *testing.T) {
 		t.Errorf("rejects file has %d lines saying not a DynamoDB number, want 4:\n%s", n, b)
 	}
 }
+
+// A failed export leaves nothing in --to and says what it had read
+// (issue 23, finding 11); --to inside --from is refused up front
+// (finding 12).
+func TestExportFailureLeavesNothing(t *testing.T) {
+	items := genItems(5000)
+	var data []byte
+	for i, it := range items {
+		data = append(data, line(t, it, "dynamodb-json", i)...)
+	}
+	to := filepath.Join(t.TempDir(), "out")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := ExportOptions{Source: source(t, data, "dir", true, 1000), NewTable: "T", Region: "us-east-1", To: archivefs.Location{Path: to}, PartBytes: 2000,
+		Progress: func(p Progress) {
+			if p.Pass == "write" && p.Lines >= 4096 {
+				cancel()
+			}
+		}}
+	rep, err := Export(ctx, o)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Export cancelled half-way: %v, want context.Canceled", err)
+	}
+	if entries, _ := os.ReadDir(to); len(entries) != 0 || len(rep.Parts) != 0 {
+		t.Errorf("Export cancelled half-way left %d entries in --to (parts %v), want none", len(entries), rep.Parts)
+	}
+	if rep.Lines < 4096 {
+		t.Errorf("Export cancelled half-way reports %d lines read, want at least 4096", rep.Lines)
+	}
+
+	src := source(t, data[:500], "dir", true, 10)
+	from := src.Locations()[0]
+	o = ExportOptions{Source: src, NewTable: "T", To: archivefs.Location{Path: filepath.Join(from.Path, "sub", "out")}}
+	if _, err := Export(context.Background(), o); !errors.Is(err, ErrOverlap) {
+		t.Errorf("Export with --to inside --from: %v, want ErrOverlap", err)
+	}
+	o.To = archivefs.Location{Path: from.Path + "-sibling"}
+	if _, err := Export(context.Background(), o); errors.Is(err, ErrOverlap) {
+		t.Errorf("Export with --to beside --from (a name that starts the same): %v, want no ErrOverlap", err)
+	}
+}

@@ -40,6 +40,22 @@ type rejectsFile struct {
 
 var rejectedPrefix = []byte(`{"rejected":`)
 
+// checkWritable fails when the file at path could not be appended to
+// (it is created to find out, and removed again when it was not there),
+// so that a run learns it before its first write, not after.
+func checkWritable(path string) error {
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("can't write %s: %w", path, err)
+	}
+	_ = f.Close()
+	if os.IsNotExist(statErr) {
+		_ = os.Remove(path)
+	}
+	return nil
+}
+
 // add appends the line data (an archive line) with its rejection.
 func (r *rejectsFile) add(data []byte, object string, line int, reason string) error {
 	if r.path == "" {

@@ -87,6 +87,9 @@ type Report struct {
 	// CheckpointRemoved is set when the restore completed and removed
 	// its checkpoint file.
 	CheckpointRemoved bool
+	// CheckpointSaved is set when the last write of the checkpoint file
+	// succeeded; CheckpointWritten when one did in this run.
+	CheckpointSaved, CheckpointWritten bool
 }
 
 // position is how far a restore got: doneN objects of its done list
@@ -144,6 +147,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	if err := o.Filter.Check(); err != nil {
 		return Report{}, err
+	}
+	if o.Rejects != "" && !o.DryRun {
+		if err := checkWritable(o.Rejects); err != nil {
+			return Report{}, fmt.Errorf("rejects file: %w", err)
+		}
 	}
 	var keys []KeyAttr
 	switch {
@@ -203,7 +211,7 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	r.started = time.Now()
 	r.prevDone = map[string]bool{}
 	if r.o.Checkpoint != "" && !r.o.DryRun {
-		cp, resumed, err := loadCheckpoint(r.o.Checkpoint, r.o.Source.String(), r.o.Table)
+		cp, resumed, err := loadCheckpoint(r.o.Checkpoint, r.o.Source.String(), r.o.Table, r.o.Filter.String())
 		if err != nil {
 			return r.rep, err
 		}
@@ -229,6 +237,13 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	r.sel.newest = idx
 	r.savedAt = time.Now()
 	r.bufKeys = map[string]int{}
+	if r.cp != nil {
+		// Before the first write: a checkpoint that can't be written is
+		// known now, not after items were written that it can't record.
+		if err := r.save(); err != nil {
+			return r.rep, err
+		}
+	}
 
 	if !r.o.DryRun {
 		r.jobs = make(chan job)
@@ -556,10 +571,13 @@ func (r *run) save() error {
 	r.cp.Done, r.cp.Object, r.cp.Line = done, p.object, p.line
 	r.savedAt, r.writtenSaved = time.Now(), r.rep.Written+r.rep.Existing+r.rep.Rejected
 	// The rejected lines before the position must be on disk first.
-	if err := r.rejects.sync(); err != nil {
-		return err
+	err := r.rejects.sync()
+	if err == nil {
+		err = r.cp.save(r.o.Checkpoint)
 	}
-	return r.cp.save(r.o.Checkpoint)
+	r.rep.CheckpointSaved = err == nil
+	r.rep.CheckpointWritten = r.rep.CheckpointWritten || err == nil
+	return err
 }
 
 // progress reports how far the run got, at most twice a second.

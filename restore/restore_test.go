@@ -310,14 +310,37 @@ func TestResume(t *testing.T) {
 
 func TestCheckpointMismatch(t *testing.T) {
 	db := dynamo(t)
-	cp := filepath.Join(t.TempDir(), "cp")
-	if err := os.WriteFile(cp, []byte(`{"version":1,"source":"s3://other/x","table":"T","done":[]}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	table := newTable(t, db)
-	_, err := Run(context.Background(), Options{Source: source(t, line(t, genItems(1)[0], "json", 0), "dir", false, 10), Table: table, Client: db, Checkpoint: cp})
-	if !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), "s3://other/x") {
-		t.Errorf("Run with another run's checkpoint: got %v, want ErrCheckpoint naming its source", err)
+	src := source(t, line(t, genItems(1)[0], "json", 0), "dir", false, 10)
+	tests := []struct {
+		name, checkpoint string
+		filter           archivefs.Filter
+		want             []string
+	}{
+		{"another source", `{"version":2,"source":"s3://other/x","table":"` + table + `","filter":"all lines","done":[]}`, archivefs.Filter{}, []string{"s3://other/x"}},
+		{"version 1", `{"version":1,"source":"` + src.String() + `","table":"` + table + `","done":[]}`, archivefs.Filter{}, []string{"version 1, want 2"}},
+		// Issue 23, finding 4: another selection would skip what this one left out.
+		{"another source table", `{"version":2,"source":"` + src.String() + `","table":"` + table + `","filter":"table Sessions","done":[]}`,
+			archivefs.Filter{Table: "Orders"}, []string{"of table Sessions, not of table Orders"}},
+		{"a filter added", `{"version":2,"source":"` + src.String() + `","table":"` + table + `","filter":"all lines","done":[]}`,
+			archivefs.Filter{Keys: []archivefs.KeyCondition{{Name: "pk", Value: "a"}}}, []string{`of all lines, not of pk = "a"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cp := filepath.Join(t.TempDir(), "cp")
+			if err := os.WriteFile(cp, []byte(tt.checkpoint), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Run(context.Background(), Options{Source: src, Table: table, Client: db, Checkpoint: cp, Filter: tt.filter})
+			if !errors.Is(err, ErrCheckpoint) {
+				t.Fatalf("Run with that checkpoint: %v, want ErrCheckpoint", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Run with that checkpoint: %v, want it to say %q", err, w)
+				}
+			}
+		})
 	}
 }
 

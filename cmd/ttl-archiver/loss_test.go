@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/ttl-archiver/ttl-archiver/restore/restoretest"
 )
 
 // Issue 23, finding 2: links and dot-named entries in a local archive are
@@ -70,5 +76,70 @@ func TestErrorPrefixObjectsRead(t *testing.T) {
 	code, _, errOut := runTool(t, vars, "restore", "--from", dir, "--table", "Orders", "--dry-run")
 	if code != 0 || !strings.Contains(errOut, "dry run: 3 items would be written") {
 		t.Errorf("restore --dry-run on an error prefix: exit %d, want 0 and 3 items; stderr %s", code, errOut)
+	}
+}
+
+// Issue 23, findings 4, 10, 11 and 12: restore and export-import say what
+// they could not save or write, before writing, and never claim saved
+// progress they do not have.
+func TestRestoreHonestAboutFiles(t *testing.T) {
+	d := toolDynamo(t)
+	ctx := context.Background()
+	db := d.Client()
+	if err := restoretest.CreateTable(ctx, db, "Honest", [2]string{"pk", "S"}); err != nil {
+		t.Fatal(err)
+	}
+	arch := t.TempDir()
+	var lines strings.Builder
+	for i := range 5 {
+		fmt.Fprintf(&lines, archiveLine, i, i, i, i)
+	}
+	if err := os.WriteFile(filepath.Join(arch, "x"), []byte(lines.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_ENDPOINT_URL_DYNAMODB": d.URL}
+	aFile := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(aFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	aDir := t.TempDir()
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string // the last line of stderr contains it
+	}{
+		{"checkpoint can't be read", []string{"--checkpoint", aDir}, 1, "read checkpoint"},
+		{"checkpoint can't be written", []string{"--checkpoint", filepath.Join(aFile, "cp")}, 1, filepath.Join(aFile, "cp")},
+		{"rejects file can't be written", []string{"--rejects", filepath.Join(aFile, "rejects")}, 1, "rejects file: can't write " + filepath.Join(aFile, "rejects")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"restore", "--from", arch, "--table", "Honest"}, tt.args...)
+			code, _, errOut := runTool(t, vars, args...)
+			last := strings.TrimSpace(errOut)
+			if i := strings.LastIndex(last, "\n"); i >= 0 {
+				last = last[i+1:]
+			}
+			if code != tt.wantCode || !strings.Contains(last, tt.want) || strings.Contains(errOut, "progress is saved") {
+				t.Errorf("%v: exit %d, last line %q; want %d, %q, and no claim of saved progress\n%s", args, code, last, tt.wantCode, tt.want, errOut)
+			}
+			out, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String("Honest")})
+			if err != nil || len(out.Items) != 0 {
+				t.Errorf("%v: the table has %d items (%v), want none written before the failure", args, len(out.Items), err)
+			}
+		})
+	}
+	// A checkpoint of another selection is refused, exit 2.
+	cp := filepath.Join(t.TempDir(), "cp")
+	if err := os.WriteFile(cp, []byte(`{"version":2,"source":"`+arch+`","table":"Honest","filter":"table Other","done":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runTool(t, vars, "restore", "--from", arch, "--table", "Honest", "--checkpoint", cp, "--source-table", "Orders"); code != 2 || !strings.Contains(errOut, "of table Other, not of table Orders") {
+		t.Errorf("restore with another selection's checkpoint: exit %d, want 2 naming both; stderr %s", code, errOut)
+	}
+	// export-import --to inside --from is refused up front, exit 2.
+	if code, _, errOut := runTool(t, vars, "export-import", "--from", arch, "--to", filepath.Join(arch, "import")); code != 2 || !strings.Contains(errOut, "inside --from") {
+		t.Errorf("export-import --to inside --from: exit %d, want 2; stderr %s", code, errOut)
 	}
 }

@@ -137,6 +137,8 @@ func exitCode(err error, ctx context.Context) int {
 		return exitUsage
 	case ctx.Err() != nil:
 		return exitInterrupted
+	case errors.Is(err, restore.ErrCheckpoint), errors.Is(err, restore.ErrOverlap):
+		return exitUsage // a checkpoint of another run, --to inside --from: the command line is wrong
 	case errors.Is(err, restore.ErrIncomplete):
 		return exitIncomplete
 	}

@@ -121,8 +121,18 @@ func runRestore(cmd *cobra.Command, o restore.Options, from []string) error {
 		summary = e.stderr
 	}
 	rep.WriteSummary(summary, o.DryRun)
-	if err != nil && o.Checkpoint != "" && !rep.CheckpointRemoved && !o.DryRun && !errors.Is(err, restore.ErrCheckpoint) {
-		fmt.Fprintf(e.stderr, "progress is saved in %s: run the same command again to go on\n", o.Checkpoint)
+	if err != nil && o.Checkpoint != "" && !rep.CheckpointRemoved && !o.DryRun {
+		switch {
+		case rep.CheckpointSaved:
+			fmt.Fprintf(e.stderr, "progress is saved in %s: run the same command again to go on\n", o.Checkpoint)
+		case errors.Is(err, restore.ErrCheckpoint), rep.Lines == 0 && rep.Unreadable == 0:
+			// The checkpoint was not this run's, or could not be read, or
+			// nothing was read: there is no progress to speak of.
+		case rep.CheckpointWritten || rep.Resumed:
+			fmt.Fprintf(e.stderr, "progress could not be saved in %s: it holds an earlier position, from which the same command goes on (writing some items again)\n", o.Checkpoint)
+		default:
+			fmt.Fprintf(e.stderr, "progress could not be saved in %s: the same command starts over\n", o.Checkpoint)
+		}
 	}
 	return err
 }
