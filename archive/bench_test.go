@@ -1,8 +1,14 @@
 package archive_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
+	kgzip "github.com/klauspost/compress/gzip"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
 	"github.com/ttl-archiver/ttl-archiver/internal/firehoselocal"
@@ -122,4 +129,56 @@ func BenchmarkArchiveSDK(b *testing.B) {
 		}
 	}
 	reportPerRecord(b, BenchRecords)
+}
+
+// oversizeItems are item JSON of the kind that needs item_gzip (over
+// 1,000 KiB): many small attributes, and prose.
+func oversizeItems() map[string][]byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	words := strings.Fields("the quick brown fox jumps over lazy dog order shipped pending customer address street city total price qty sku")
+	var js strings.Builder
+	js.WriteString("{")
+	for i := 0; js.Len() < 2_000_000; i++ {
+		fmt.Fprintf(&js, `"attr%d":{"sku":"%s-%d","qty":%d,"price":%d.%02d,"note":"%s %s"},`, i, words[r.IntN(len(words))], r.IntN(1000), r.IntN(9), r.IntN(500), r.IntN(100), words[r.IntN(len(words))], words[r.IntN(len(words))])
+	}
+	js.WriteString(`"z":0}`)
+	var text strings.Builder
+	text.WriteString(`{"s":"`)
+	for text.Len() < 2_400_000 {
+		text.WriteString(words[r.IntN(len(words))])
+		text.WriteByte(' ')
+	}
+	text.WriteString(`"}`)
+	return map[string][]byte{"attributes": []byte(js.String()), "prose": []byte(text.String())}
+}
+
+// BenchmarkGzipItem compares item_gzip's compression (klauspost/compress
+// at itemGzipLevel) with the standard library at BestCompression, which
+// it replaced (issue 23, finding 13): time per item, and the gzipped size
+// as the metric gz-bytes.
+func BenchmarkGzipItem(b *testing.B) {
+	items := oversizeItems()
+	for _, name := range []string{"attributes", "prose"} {
+		item := items[name]
+		for _, c := range []struct {
+			name string
+			new  func(io.Writer) io.WriteCloser
+		}{
+			{"stdlib-best", func(w io.Writer) io.WriteCloser { z, _ := gzip.NewWriterLevel(w, gzip.BestCompression); return z }},
+			{"klauspost-8", func(w io.Writer) io.WriteCloser { z, _ := kgzip.NewWriterLevel(w, 8); return z }},
+		} {
+			b.Run(name+"/"+c.name, func(b *testing.B) {
+				b.SetBytes(int64(len(item)))
+				var size int
+				for b.Loop() {
+					var buf bytes.Buffer
+					z := c.new(&buf)
+					_, _ = z.Write(item)
+					_ = z.Close()
+					size = buf.Len()
+				}
+				b.ReportMetric(float64(size), "gz-bytes")
+			})
+		}
+	}
 }
