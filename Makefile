@@ -74,7 +74,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 30s).
 # measurements, into BENCHMARKS.md and the plots in docs/ (~3 min).
 bench: ## Measure speed, memory, start-up and the Firehose bill; writes BENCHMARKS.md.
 	mkdir -p out/bench
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./archive | tee out/bench/archive.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./archive ./restore | tee out/bench/archive.txt
 	$(GO) run ./internal/bench/cmd/benchreport -o BENCHMARKS.md -docs docs -gobench out/bench/archive.txt -costs out/bench/costs.md
 
 DEMO_EVENTS := events/ttl-batch.json events/mixed-batch.json events/no-old-image.json events/all-types.json events/bad-records.json

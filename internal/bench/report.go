@@ -271,7 +271,7 @@ func (r *Report) Write() error {
 
 	if r.Opts.GoBench != "" {
 		if out, err := os.ReadFile(r.Opts.GoBench); err == nil {
-			p("## `go test -bench` of the archive package")
+			p("## `go test -bench` of the archive and restore packages")
 			p("")
 			p("The same measurements as Go benchmarks (wall time per operation, one goroutine driving), from `make bench`:")
 			p("")
