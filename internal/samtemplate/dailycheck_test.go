@@ -254,6 +254,9 @@ func TestDailyCheckRoleLeastPrivilege(t *testing.T) {
 			`s3:ListBucket on ` + testArchiveBuckARN + ` if {"StringLike":{"s3:prefix":"` + prefix + `*"}}`,
 		}
 	}
+	// Tracing=Active (the default): X-Ray writes, which have no
+	// resource-level permissions.
+	xray := []string{"xray:PutTelemetryRecords on *", "xray:PutTraceSegments on *"}
 	athena := []string{
 		"athena:GetQueryExecution on " + workgroup,
 		"athena:GetQueryResults on " + workgroup,
@@ -278,10 +281,11 @@ func TestDailyCheckRoleLeastPrivilege(t *testing.T) {
 		params map[string]string
 		want   []string
 	}{
-		{"defaults (auto)", nil, slices.Concat(stream("archive/"), athena)},
-		{"all on, athena", merge(allOn(), map[string]string{"DailyCheckReader": "athena"}), slices.Concat(stream("archive/"), athena)},
-		{"another prefix", map[string]string{"ArchivePrefix": "ttl/data/"}, slices.Concat(stream("ttl/data/"), athena)},
-		{"s3 only: no Athena, Glue or results", map[string]string{"DailyCheckReader": "s3"}, stream("archive/")},
+		{"defaults (auto)", nil, slices.Concat(stream("archive/"), athena, xray)},
+		{"all on, athena", merge(allOn(), map[string]string{"DailyCheckReader": "athena"}), slices.Concat(stream("archive/"), athena, xray)},
+		{"another prefix", map[string]string{"ArchivePrefix": "ttl/data/"}, slices.Concat(stream("ttl/data/"), athena, xray)},
+		{"s3 only: no Athena, Glue or results", map[string]string{"DailyCheckReader": "s3"}, slices.Concat(stream("archive/"), xray)},
+		{"no tracing: no X-Ray", map[string]string{"DailyCheckReader": "s3", "Tracing": "PassThrough"}, stream("archive/")},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := deployed(newResolver(t, tpl, c.params))
@@ -299,7 +303,7 @@ func TestDailyCheckRoleLeastPrivilege(t *testing.T) {
 				if strings.Contains(action, "*") {
 					t.Errorf("DailyCheckFunctionRole allows %s", action)
 				}
-				if strings.HasPrefix(resource, "*") && action != "cloudwatch:GetMetricData" {
+				if strings.HasPrefix(resource, "*") && action != "cloudwatch:GetMetricData" && !strings.HasPrefix(action, "xray:Put") {
 					t.Errorf("DailyCheckFunctionRole allows %s on every resource; only GetMetricData, which has no resource-level permissions, may", action)
 				}
 			}
@@ -382,7 +386,7 @@ func TestDailyCheckCoversEveryTable(t *testing.T) {
 		})
 	}
 	// And where the archive is: the Firehose stream's prefix.
-	for _, prefix := range []string{"archive/", "ttl/data/", ""} {
+	for _, prefix := range []string{"archive/", "ttl/data/", "a/b/c/"} {
 		params := map[string]string{"CreateDemoTable": "true", "ArchivePrefix": prefix}
 		d, err := samtemplate.FirehoseDelivery(tpl, params)
 		if err != nil {
@@ -533,7 +537,7 @@ func TestDailyCheckWorkGroupResultsOutsideArchive(t *testing.T) {
 	for _, params := range []map[string]string{
 		nil,
 		{"ArchivePrefix": "athena/", "ErrorPrefix": "athena-results/"},
-		{"ArchivePrefix": "ttl/archive/", "ErrorPrefix": "ttl/errors/"},
+		{"ArchivePrefix": "ttl/archive/", "ErrorPrefix": "ttl-errors/"},
 	} {
 		r := deployed(newResolver(t, tpl, params))
 		wgs := existing(t, r, "AWS::Athena::WorkGroup")

@@ -82,15 +82,34 @@ func TestTemplateParameterConstraints(t *testing.T) {
 		{"AlarmEmail", "ops", false},
 		{"LogLevel", "INFO", true},
 		{"LogLevel", "WARN", false}, // Lambda would drop the EMF metric lines
-		{"ArchivePrefix", "", true},
+		{"ArchivePrefix", "", false}, // the Firehose role would write anywhere in the bucket
 		{"ArchivePrefix", "ttl/archive/", true},
 		{"ArchivePrefix", "archive", false},
 		{"ErrorPrefix", "", false},
+		{"ErrorPrefix", "errors/", true},
+		{"ErrorPrefix", "archive/errors/", false}, // one folder, so a Rule can keep it out of the archive
 		{"FirehoseBatchSize", "501", false},
 		{"FirehoseBatchSize", "500", true},
 		{"BufferSizeMiB", "32", false}, // dynamic partitioning needs 64 MiB
-		{"MaxRecordAgeSeconds", "-1", false},
-		{"MaxRecordAgeSeconds", "86401", false},
+		{"MaxRecordAgeSeconds", "-1", true},
+		{"MaxRecordAgeSeconds", "0", false},
+		{"MaxRecordAgeSeconds", "59", false},
+		{"MaxRecordAgeSeconds", "60", true},
+		{"MaxRecordAgeSeconds", "9999", true},
+		{"MaxRecordAgeSeconds", "79999", true},
+		{"MaxRecordAgeSeconds", "85999", true},
+		{"MaxRecordAgeSeconds", "86399", true},
+		{"MaxRecordAgeSeconds", "86400", true},
+		{"MaxRecordAgeSeconds", "86401", false}, // a stream keeps records 24 hours
+		{"MaxRecordAgeSeconds", "90000", false},
+		{"MaxRecordAgeSeconds", "604800", false},
+		{"MaxRecordAgeSeconds", "-2", false},
+		{"NoncurrentVersionExpireDays", "0", false},
+		{"NoncurrentVersionExpireDays", "1", true},
+		{"TransitionDays", "45", false},
+		{"ExpireDays", "100", false},
+		{"LogRetentionDays", "365", true},
+		{"LogRetentionDays", "366", false},
 		{"ArchiveFormat", "dynamodb-json", true},
 		{"ArchiveFormat", "ion", false},
 		{"PackRecords", "yes", false},
@@ -384,8 +403,8 @@ func TestTemplateBucketsProtected(t *testing.T) {
 	tpl := loadTemplate(t)
 	r := newResolver(t, tpl, nil)
 	buckets := tpl.ResourcesOfType("AWS::S3::Bucket")
-	if len(buckets) != 2 {
-		t.Fatalf("%d buckets, want the archive and the failed-batches bucket", len(buckets))
+	if len(buckets) != 3 {
+		t.Fatalf("%d buckets, want the archive, the failed-batches and the access-logs bucket", len(buckets))
 	}
 	policies := map[string]map[string]any{}
 	for _, bp := range tpl.ResourcesOfType("AWS::S3::BucketPolicy") {
@@ -533,8 +552,9 @@ func TestTemplateIAMLeastPrivilege(t *testing.T) {
 					t.Errorf("%s: statement %v allows %s", role, s["Sid"], a)
 				}
 				for _, res := range asStrings(s["Resource"]) {
-					// GetMetricData has no resource-level permissions.
-					if res == "*" && a != "cloudwatch:GetMetricData" {
+					// GetMetricData and the X-Ray writes have no
+					// resource-level permissions.
+					if res == "*" && a != "cloudwatch:GetMetricData" && !strings.HasPrefix(a, "xray:Put") {
 						t.Errorf("%s: statement %v allows %s on *", role, s["Sid"], a)
 					}
 					grants = append(grants, grant{role, a, res})
@@ -664,8 +684,8 @@ func TestTemplateFirehoseDelivery(t *testing.T) {
 		{"packed, custom prefixes", map[string]string{"PackRecords": "true", "ArchivePrefix": "ttl/v1/", "ErrorPrefix": "ttl-errors/"}, true,
 			"ttl/v1/table=!{partitionKeyFromQuery:table}/dt=!{partitionKeyFromQuery:dt}/",
 			"ttl-errors/!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd}/"},
-		{"no archive prefix", map[string]string{"ArchivePrefix": ""}, false,
-			"table=!{partitionKeyFromQuery:table}/dt=!{partitionKeyFromQuery:dt}/",
+		{"deep archive prefix", map[string]string{"ArchivePrefix": "a/b/c/"}, false,
+			"a/b/c/table=!{partitionKeyFromQuery:table}/dt=!{partitionKeyFromQuery:dt}/",
 			"firehose-errors/!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd}/"},
 	}
 	for _, c := range cases {
@@ -721,8 +741,10 @@ func TestTemplateFirehoseDelivery(t *testing.T) {
 			}
 		})
 	}
-	if _, err := samtemplate.FirehoseDelivery(tpl, map[string]string{"PackRecords": "maybe"}); err == nil {
-		t.Error("FirehoseDelivery accepted PackRecords=maybe")
+	for _, bad := range []map[string]string{{"PackRecords": "maybe"}, {"ArchivePrefix": ""}} {
+		if _, err := samtemplate.FirehoseDelivery(tpl, bad); err == nil {
+			t.Errorf("FirehoseDelivery accepted %v", bad)
+		}
 	}
 }
 
@@ -785,7 +807,7 @@ func TestTemplatePartitionsGoldenLines(t *testing.T) {
 // (table_name, dt) partition is the Firehose prefix with the same keys.
 func TestTemplateGlueTableMatchesArchive(t *testing.T) {
 	tpl := loadTemplate(t)
-	for _, params := range []map[string]string{nil, {"ArchivePrefix": "ttl/v1/"}, {"ArchivePrefix": ""}} {
+	for _, params := range []map[string]string{nil, {"ArchivePrefix": "ttl/v1/"}, {"ArchivePrefix": "a/b/c/"}} {
 		r := newResolver(t, tpl, params)
 		r.Refs["ArchiveBucket"] = "archive-bucket"
 		r.Refs["ArchiveDatabase"] = "ttl_archive"
@@ -951,7 +973,7 @@ func TestTemplateWiring(t *testing.T) {
 	tpl := loadTemplate(t)
 	for n := 1; n <= len(testStreamARNs); n++ {
 		arns := testStreamARNs[:n]
-		r := newResolver(t, tpl, map[string]string{"TableStreamArns": strings.Join(arns, ",")})
+		r := newResolver(t, tpl, map[string]string{"TableStreamArns": strings.Join(arns, ","), "AlarmEmail": testEmail})
 		if refused := checkRules(t, tpl, r); len(refused) > 0 {
 			t.Errorf("%d tables: the Rules refuse the stack: %q", n, refused)
 		}
@@ -1001,8 +1023,10 @@ func TestTemplateWiring(t *testing.T) {
 		{map[string]string{"TableStreamArns": "", "CreateDemoTable": "false"}, true},
 		{map[string]string{"TableStreamArns": testStreamARNs[0] + ",", "CreateDemoTable": "true"}, true},
 		{map[string]string{"TableStreamArns": testStreamARNs[0] + ",," + testStreamARNs[1]}, true},
-		{map[string]string{"CreateDemoTable": "true"}, false},
-		{map[string]string{"TableStreamArns": testStreamARNs[0]}, false},
+		{map[string]string{"CreateDemoTable": "true", "AlarmEmail": testEmail}, false},
+		{map[string]string{"TableStreamArns": testStreamARNs[0], "AlarmTopicArn": testTopicARN}, false},
+		{map[string]string{"TableStreamArns": testStreamARNs[0], "AlarmsWithoutRecipient": "true"}, false},
+		{map[string]string{"TableStreamArns": testStreamARNs[0]}, true}, // no one hears the alarms
 		{allOn(), false},
 	} {
 		if refused := checkRules(t, tpl, newResolver(t, tpl, c.params)); (len(refused) > 0) != c.refuse {
