@@ -24,13 +24,16 @@ type ArchiveOutcome struct {
 	Archived int      // TTL deletions whose line reached Firehose
 	Skipped  int      // records that are not TTL deletions
 	Failed   []string // sequence numbers of TTL deletions not archived
+	// Problems are the archiver's messages about records archived raw or
+	// not delivered, and the last Firehose error.
+	Problems []string
 }
 
 // ArchiverFunc returns the ArchiveFunc of an archiver.
 func ArchiverFunc(a *archive.Archiver) ArchiveFunc {
 	return func(ctx context.Context, payload []byte) (ArchiveOutcome, error) {
 		res, err := a.Archive(ctx, payload)
-		out := ArchiveOutcome{Records: res.Counts.Received, Archived: res.Counts.Archived, Skipped: res.Counts.SkippedTotal()}
+		out := ArchiveOutcome{Records: res.Counts.Received, Archived: res.Counts.Archived, Skipped: res.Counts.SkippedTotal(), Problems: res.Problems}
 		for _, f := range res.Response.BatchItemFailures {
 			out.Failed = append(out.Failed, f.ItemIdentifier)
 		}
@@ -179,6 +182,9 @@ func Redrive(ctx context.Context, o RedriveOptions) (RedriveReport, error) {
 			rep.Failed++
 			fmt.Fprintf(o.Out, "FAILED %s: %d of %d records archived, %d not: sequence numbers %s\n",
 				obj.Key, out.Archived, out.Records-out.Skipped, len(out.Failed), strings.Join(out.Failed, ", "))
+			for _, p := range out.Problems {
+				fmt.Fprintf(o.Out, "  why: %s\n", p)
+			}
 			if desc != "" {
 				fmt.Fprintf(o.Warn, "  batch: %s\n", desc)
 			}

@@ -177,4 +177,8 @@ func TestRedriveArchiver(t *testing.T) {
 	if !errors.Is(err, ErrRedriveIncomplete) || !strings.Contains(out.String(), "FAILED") {
 		t.Errorf("Redrive with a failing Firehose: got %v, output %q; want ErrRedriveIncomplete and FAILED lines", err, out.String())
 	}
+	// It says why, as the archiver saw it (issue 23, finding 1).
+	if !strings.Contains(out.String(), "  why: ") {
+		t.Errorf("Redrive with a failing Firehose: output %q gives no reason (a \"  why: \" line)", out.String())
+	}
 }
