@@ -19,13 +19,15 @@ type LineHeader struct {
 
 // lineHeaderNames are Line's members that ParseLineHeader reads, in the
 // order the archiver writes them.
-var lineHeaderNames = newMemberNames("table", "region", "event_id", "sequence_number", "deleted_at")
+// ("v", the format version, is absent from version-1 lines.)
+var lineHeaderNames = newMemberNames("table", "region", "event_id", "sequence_number", "deleted_at", "v")
 
 // ParseLineHeader reads an archive line's table, region, event_id and
 // deleted_at without decoding the rest, and checks that the whole line is
 // one valid JSON object. It reads what [ParseLine] reads: a member given
 // twice counts by its last value, as encoding/json has it, and a null or
-// absent member leaves its field empty.
+// absent member leaves its field empty. It refuses a line of a format
+// version newer than [FormatVersion] (the error wraps [ErrNewerFormat]).
 func ParseLineHeader(data []byte) (LineHeader, error) {
 	var h LineHeader
 	s := scanner{data: data}
@@ -40,6 +42,8 @@ func ParseLineHeader(data []byte) (LineHeader, error) {
 			dst = &h.EventID
 		case 4:
 			return h.readDeletedAt(&s)
+		case 5:
+			return s.readFormatVersion()
 		default:
 			return s.skip()
 		}

@@ -66,6 +66,10 @@ func TestParseLineHeader(t *testing.T) {
 		{"not a time", `{"table":"T","deleted_at":"2025-02-30T00:00:00Z"}`, false, "", "", ""},
 		{"table a number", `{"table":1}`, false, "", "", ""},
 		{"array", `[]`, false, "", "", ""},
+		{"format version 1", `{"v":1,"table":"T","event_id":"e","deleted_at":null}`, true, "T", "e", ""},
+		{"format version null", `{"v":null,"table":"T","event_id":"e","deleted_at":null}`, true, "T", "e", ""},
+		{"newer format version", `{"v":2,"table":"T","event_id":"e","deleted_at":null}`, false, "", "", ""},
+		{"format version not whole", `{"v":1.5,"table":"T"}`, false, "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,6 +102,7 @@ func FuzzParseLineHeader(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"table":"T","Table":"U","event_id":"e","deleted_at":"2025-11-23T00:00:01Z"}`))
+	f.Add([]byte(`{"v":2,"table":"T","event_id":"e","deleted_at":"2025-11-23T00:00:01Z"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, herr := archive.ParseLineHeader(data)
 		l, lerr := archive.ParseLine(data)

@@ -22,6 +22,9 @@ import (
 // An item whose line would exceed Firehose's record limit is stored with
 // Item null and ItemGzip set to the base64 of the gzipped item JSON.
 type Line struct {
+	// V is the line's format version; absent (0) in version 1, the only
+	// one so far (see [FormatVersion]).
+	V              int             `json:"v,omitempty"`
 	Table          string          `json:"table"`
 	Region         string          `json:"region"`
 	EventID        string          `json:"event_id"`
@@ -40,10 +43,15 @@ type Line struct {
 // item are in DynamoDB's typed JSON.
 const FormatDynamoDBJSONName = "dynamodb-json"
 
-// ParseLine decodes one archive line (with or without its trailing newline).
+// ParseLine decodes one archive line (with or without its trailing
+// newline). It refuses a line of a format version newer than
+// [FormatVersion] (the error wraps [ErrNewerFormat]).
 func ParseLine(data []byte) (Line, error) {
 	var l Line
 	if err := json.Unmarshal(data, &l); err != nil {
+		return Line{}, fmt.Errorf("parse archive line: %w", err)
+	}
+	if err := checkFormatVersion(l.V); err != nil {
 		return Line{}, fmt.Errorf("parse archive line: %w", err)
 	}
 	return l, nil
