@@ -37,6 +37,15 @@ type Line struct {
 	Error          string          `json:"error,omitempty"`
 	Raw            json.RawMessage `json:"raw,omitempty"`
 	RawBase64      []byte          `json:"raw_base64,omitempty"`
+	// RecoveredFrom, on a line that no stream delivered but backfill
+	// recovered from a table export, is the export's ARN; TTL is then
+	// "inferred" (the export does not say which deletes TTL made: an
+	// expired item's TTL attribute was at or before the write time), or
+	// Delete is "any" (every deletion recovered, TTL's or not). See
+	// [LineWriter].
+	RecoveredFrom string `json:"recovered_from,omitempty"`
+	TTL           string `json:"ttl,omitempty"`
+	Delete        string `json:"delete,omitempty"`
 }
 
 // FormatDynamoDBJSONName is the value of Line.Format for lines whose keys and

@@ -403,6 +403,9 @@ func strField(s *scanner, r *recordFields, dst *jstr, name string) error {
 type lineMeta struct {
 	table, region []byte
 	deletedAt     []byte // RFC 3339; nil when unknown
+	// provenance is written last, as it is: the members of a line not
+	// read from a stream (recovered.go); nil for the stream's lines.
+	provenance []byte
 }
 
 // previous keeps what finish worked out from the stream ARN, the
@@ -505,16 +508,11 @@ func (b *batch) finish(r *recordFields, raw []byte) error {
 		b.counts.NoOldImage++
 	}
 	line := len(b.out)
-	b.out = b.appendLine(b.out, r, &m, raw, false)
-	if len(b.out)-line > MaxRecordBytes && r.item[0] >= 0 {
-		// Too large for one Firehose record: store the item gzipped.
-		b.out = b.appendLine(b.out[:line], r, &m, raw, true)
-	}
-	if len(b.out)-line > MaxRecordBytes {
-		// Still too large (a huge damaged record): it cannot be delivered.
-		// Reporting it failed keeps it in the stream, then in the
-		// on-failure destination, whole.
-		b.out = b.out[:line]
+	var fits bool
+	if b.out, fits = b.appendFitted(b.out, r, &m, raw); !fits {
+		// Too large even with the item gzipped (a huge damaged record):
+		// it cannot be delivered. Reporting it failed keeps it in the
+		// stream, then in the on-failure destination, whole.
 		b.counts.Oversize++
 		b.noteProblem(r, "archive line over 1,000 KiB even with the item gzipped")
 		b.lines = append(b.lines, lineInfo{start: line, end: line, seq: r.seq.decoded(), table: b.tableIndex(m.table)})
@@ -532,6 +530,22 @@ func (b *batch) noteProblem(r *recordFields, msg string) {
 	if len(b.errs) < maxLoggedProblems {
 		b.errs = append(b.errs, "record "+string(r.seq.decoded())+": "+msg)
 	}
+}
+
+// appendFitted appends the line of a record, with its item gzipped when
+// the line would exceed one Firehose record (MaxRecordBytes). fits is
+// false, and dst returned as it was, when even that is too large.
+func (b *batch) appendFitted(dst []byte, r *recordFields, m *lineMeta, raw []byte) (_ []byte, fits bool) {
+	line := len(dst)
+	dst = b.appendLine(dst, r, m, raw, false)
+	if len(dst)-line > MaxRecordBytes && r.item[0] >= 0 {
+		// Too large for one Firehose record: store the item gzipped.
+		dst = b.appendLine(dst[:line], r, m, raw, true)
+	}
+	if len(dst)-line > MaxRecordBytes {
+		return dst[:line], false
+	}
+	return dst, true
 }
 
 // appendLine writes the archive line of a record (see [Line]).
@@ -570,6 +584,7 @@ func (b *batch) appendLine(dst []byte, r *recordFields, m *lineMeta, raw []byte,
 		dst = appendQuoted(dst, []byte(strings.Join(r.problems, "; ")))
 		dst = appendRaw(dst, raw)
 	}
+	dst = append(dst, m.provenance...)
 	return append(dst, '}', '\n')
 }
 
