@@ -81,7 +81,7 @@ func TestTemplateParameterConstraints(t *testing.T) {
 		{"AlarmEmail", testEmail, true},
 		{"AlarmEmail", "ops", false},
 		{"LogLevel", "INFO", true},
-		{"LogLevel", "WARN", false}, // Lambda would drop the EMF metric lines
+		{"LogLevel", "WARN", false},  // Lambda would drop the EMF metric lines
 		{"ArchivePrefix", "", false}, // the Firehose role would write anywhere in the bucket
 		{"ArchivePrefix", "ttl/archive/", true},
 		{"ArchivePrefix", "archive", false},
