@@ -98,7 +98,7 @@ refused: see the rejects file); 130 interrupted.`,
 	}
 	root.SetVersionTemplate("ttl-archiver {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
-	root.AddCommand(newCatCmd(), newRestoreCmd(), newExportImportCmd(), newRedriveCmd(), newInvokeCmd(), newServeCmd(), newVerifyCmd(), newDoctorCmd())
+	root.AddCommand(newCatCmd(), newRestoreCmd(), newExportImportCmd(), newRedriveCmd(), newInvokeCmd(), newServeCmd(), newVerifyCmd(), newDoctorCmd(), newBackfillCmd(), newExportRequestCmd())
 	return root
 }
 
