@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -161,7 +162,7 @@ func runBackfill(cmd *cobra.Command, f backfillFlags) error {
 	}
 	switch {
 	case errors.Is(err, backfill.ErrRefused):
-		return usageErr("%v", errors.Unwrap(err))
+		return usageErr("%s", strings.TrimPrefix(err.Error(), backfill.ErrRefused.Error()+": "))
 	case errors.Is(err, backfill.ErrIncomplete):
 		return fmt.Errorf("%w: %v", restore.ErrIncomplete, err)
 	}

@@ -72,7 +72,7 @@ func runExportRequest(cmd *cobra.Command, f exportRequestFlags) error {
 		return usageErr("--from %s is not before --to %s", f.from, f.to)
 	}
 	if _, err := backfill.Windows(from, to); err != nil {
-		return usageErr("%v", errors.Unwrap(err))
+		return usageErr("%s", strings.TrimPrefix(err.Error(), backfill.ErrRefused.Error()+": "))
 	}
 	cfg, err := f.aws.load(ctx, e)
 	if err != nil {
@@ -80,7 +80,7 @@ func runExportRequest(cmd *cobra.Command, f exportRequestFlags) error {
 	}
 	exports, err := backfill.RequestExports(ctx, exportDynamoDB(cfg, e, f.aws), backfill.RequestOptions{Table: f.table, From: from, To: to, Bucket: f.bucket, Prefix: f.prefix})
 	if errors.Is(err, backfill.ErrRefused) {
-		return usageErr("%v", errors.Unwrap(err))
+		return usageErr("%s", strings.TrimPrefix(err.Error(), backfill.ErrRefused.Error()+": "))
 	}
 	var cmdLine strings.Builder
 	fmt.Fprintf(&cmdLine, "ttl-archiver backfill --source-table %s --archive %s", f.table, f.archive)
