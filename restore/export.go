@@ -70,6 +70,8 @@ type ExportReport struct {
 	// Command is the aws CLI command that imports the parts into a new
 	// table. It is set only when every selected item was exported.
 	Command string
+	// Seen holds the tables and days of the lines the filter left out.
+	Seen *archivefs.Seen
 }
 
 // ErrSeveralTables is returned by Export when the selected lines come
@@ -137,7 +139,7 @@ func Export(ctx context.Context, o ExportOptions) (rep ExportReport, err error) 
 	defer func() {
 		if failed {
 			pw.abort(context.WithoutCancel(ctx))
-			rep.Counts, rep.Parts = sel.counts, nil
+			rep.Counts, rep.Parts, rep.Seen = sel.counts, nil, &sel.filtered
 		}
 	}()
 	var keys []KeyAttr
@@ -216,7 +218,7 @@ func Export(ctx context.Context, o ExportOptions) (rep ExportReport, err error) 
 		return rep, rejectErr
 	}
 	failed = false
-	rep.Counts, rep.Parts, rep.Keys = sel.counts, pw.parts, keys
+	rep.Counts, rep.Parts, rep.Keys, rep.Seen = sel.counts, pw.parts, keys, &sel.filtered
 	if rejects.n > 0 {
 		rep.RejectsFile = o.Rejects
 	}

@@ -79,14 +79,22 @@ type FailureRecord struct {
 // itself (within its 24 hours) by shard and sequence numbers.
 var ErrNoPayload = errors.New("the record has no payload (only an S3 on-failure destination receives the batch)")
 
+// ErrNotFailureRecord is wrapped by the error of ParseFailureRecord for
+// data that is not an on-failure invocation record.
+var ErrNotFailureRecord = errors.New("not an on-failure invocation record")
+
+// FailureRecordExpected says what an on-failure invocation record looks
+// like, for messages about data that is not one.
+const FailureRecordExpected = `the JSON object Lambda writes to an event source mapping's S3 on-failure destination, with "requestContext", "DDBStreamBatchInfo" and "payload" (a stream event goes to ttl-archiver invoke; archive lines to restore)`
+
 // ParseFailureRecord decodes an on-failure invocation record.
 func ParseFailureRecord(data []byte) (FailureRecord, error) {
 	var r FailureRecord
 	if err := json.Unmarshal(data, &r); err != nil {
-		return FailureRecord{}, fmt.Errorf("not an on-failure invocation record: %w", err)
+		return FailureRecord{}, fmt.Errorf("%w: %w", ErrNotFailureRecord, err)
 	}
 	if r.DDBStreamBatchInfo == nil && r.RequestContext.FunctionArn == "" && len(r.Payload) == 0 {
-		return FailureRecord{}, errors.New("not an on-failure invocation record: no requestContext, DDBStreamBatchInfo or payload")
+		return FailureRecord{}, fmt.Errorf("%w: no requestContext, DDBStreamBatchInfo or payload", ErrNotFailureRecord)
 	}
 	return r, nil
 }
@@ -142,6 +150,9 @@ type RedriveReport struct {
 	Archived int // TTL deletions archived
 	Skipped  int // stream records that are not TTL deletions
 	Failed   int // on-failure records whose batch was not archived whole
+	// NotRecords counts the objects of Failed that are not on-failure
+	// records at all.
+	NotRecords int
 }
 
 // ErrRedriveIncomplete is returned when some batches were not archived
@@ -174,6 +185,9 @@ func Redrive(ctx context.Context, o RedriveOptions) (RedriveReport, error) {
 			return rep, err
 		case err != nil:
 			rep.Failed++
+			if errors.Is(err, ErrNotFailureRecord) {
+				rep.NotRecords++
+			}
 			fmt.Fprintf(o.Out, "FAILED %s: %v\n", obj.Key, err)
 			if desc != "" {
 				fmt.Fprintf(o.Warn, "  batch: %s\n", desc)
@@ -196,6 +210,14 @@ func Redrive(ctx context.Context, o RedriveOptions) (RedriveReport, error) {
 			o.Progress(rep)
 		}
 	}
+	if rep.NotRecords > 0 {
+		also := ""
+		if n := rep.Failed - rep.NotRecords; n > 0 {
+			also = fmt.Sprintf(", and %d batches were not archived whole", n)
+		}
+		return rep, fmt.Errorf("%w: %w: %d of %d objects are not on-failure records (see above)%s: want %s",
+			ErrIncomplete, ErrRedriveIncomplete, rep.NotRecords, rep.Objects, also, FailureRecordExpected)
+	}
 	if rep.Failed > 0 {
 		return rep, fmt.Errorf("%w: %w: %d of %d on-failure records (see above); run redrive again once the cause is fixed: batches archived twice only make duplicates, which restore drops",
 			ErrIncomplete, ErrRedriveIncomplete, rep.Failed, rep.Objects)
@@ -214,7 +236,7 @@ func redriveOne(ctx context.Context, o RedriveOptions, obj archivefs.Object) (Ar
 		return ArchiveOutcome{}, "", fmt.Errorf("read: %w", err)
 	}
 	if len(data) > MaxFailureRecordBytes {
-		return ArchiveOutcome{}, "", fmt.Errorf("larger than %d bytes: not an on-failure record", MaxFailureRecordBytes)
+		return ArchiveOutcome{}, "", fmt.Errorf("%w: larger than %d bytes", ErrNotFailureRecord, MaxFailureRecordBytes)
 	}
 	rec, err := ParseFailureRecord(data)
 	if err != nil {

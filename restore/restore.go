@@ -90,6 +90,8 @@ type Report struct {
 	// CheckpointSaved is set when the last write of the checkpoint file
 	// succeeded; CheckpointWritten when one did in this run.
 	CheckpointSaved, CheckpointWritten bool
+	// Seen holds the tables and days of the lines the filter left out.
+	Seen *archivefs.Seen
 }
 
 // position is how far a restore got: doneN objects of its done list
@@ -283,7 +285,7 @@ func (r *run) run(ctx context.Context) (Report, error) {
 	if cerr := r.rejects.close(); cerr != nil {
 		err = errors.Join(err, cerr)
 	}
-	r.rep.Counts = r.sel.counts
+	r.rep.Counts, r.rep.Seen = r.sel.counts, &r.sel.filtered
 	if r.rejects.n > 0 {
 		r.rep.RejectsFile = r.o.Rejects
 	}

@@ -38,8 +38,10 @@ type selector struct {
 	decoder *itemDecoder
 	seen    map[[16]byte]struct{} // event ids read
 	counts  Counts
-	warn    io.Writer
-	nProb   int
+	// filtered holds the tables and days of the Filtered lines.
+	filtered archivefs.Seen
+	warn     io.Writer
+	nProb    int
 	// newest, when set, selects only the newest version of each key.
 	newest *versionIndex
 	// reject, when set, is given each line whose item cannot be
@@ -76,6 +78,7 @@ func (s *selector) lineItem(l archivefs.Line) (Item, *archive.Line) {
 	}
 	if !s.filter.Match(al) {
 		s.counts.Filtered++
+		s.filtered.Add(al)
 		return nil, nil
 	}
 	if al.EventID != "" {
