@@ -63,7 +63,7 @@ credentials, no region).
 	f.StringVar(&o.Table, "source-table", "", "the archived DynamoDB `table` (required)")
 	f.StringVar(&o.Stack, "stack", doctor.DefaultStack, "the archiver's CloudFormation `stack`")
 	f.StringVar(&o.TTLAttribute, "ttl-attribute", "", "the `attribute` TTL must be on (default: report the one it is on)")
-	f.StringVarP(&output, "output", "o", "text", "output `format`: text or json")
+	addOutputFlag(f, &output)
 	a.add(f)
 	return cmd
 }
@@ -83,19 +83,19 @@ func runDoctor(cmd *cobra.Command, o doctor.Options, a awsFlags, output string) 
 	if o.Stack == "" {
 		return usageErr("--stack must not be empty")
 	}
-	if output != "text" && output != "json" {
-		return usageErr("--output %q: want text or json", output)
+	if err := checkOutput(output); err != nil {
+		return err
 	}
 	cfg, err := a.load(ctx, e)
 	if err != nil {
 		return err
 	}
 	o.Region = cfg.Region
-	o.Clients = doctorClients(cfg, e)
+	o.Clients = doctorClients(cfg, a.getenv(e))
 	o.ForRegion = func(region string) doctor.Clients {
 		c := cfg.Copy()
 		c.Region = region
-		return doctorClients(c, e)
+		return doctorClients(c, a.getenv(e))
 	}
 	rep, err := doctor.Run(ctx, o)
 	if err != nil {
@@ -121,12 +121,12 @@ func runDoctor(cmd *cobra.Command, o doctor.Options, a awsFlags, output string) 
 // doctorClients returns the clients of cfg's region. DynamoDB and S3
 // honour AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_S3 (path style
 // against a stand-in) as the other commands do.
-func doctorClients(cfg aws.Config, e *env) doctor.Clients {
+func doctorClients(cfg aws.Config, getenv func(string) string) doctor.Clients {
 	return doctor.Clients{
-		DynamoDB:       newDynamoDBClient(cfg, e),
+		DynamoDB:       newDynamoDBClient(cfg, getenv),
 		Lambda:         lambda.NewFromConfig(cfg),
 		Firehose:       firehose.NewFromConfig(cfg),
-		S3:             archivefs.NewS3Client(cfg, e.getenv),
+		S3:             archivefs.NewS3Client(cfg, getenv),
 		SNS:            sns.NewFromConfig(cfg),
 		CloudFormation: cloudformation.NewFromConfig(cfg),
 	}

@@ -31,6 +31,7 @@ type invokeFlags struct {
 	timeout   time.Duration
 	verbose   bool
 	quiet     bool
+	aws       awsFlags
 }
 
 func newInvokeCmd() *cobra.Command {
@@ -43,10 +44,11 @@ Lambda would, and prints each partial batch response and the counts. By
 default nothing leaves this machine: the lines go to a Firehose stand-in on
 loopback that buffers, partitions and gzips them as template.yaml's stream
 does, into an S3 API on loopback whose objects are files under --out.
-With --stream, the lines go to that real stream with your AWS credentials:
-missing credentials or an unreachable endpoint are reported at once.`,
+With --stream, the lines go to that real stream with your AWS credentials
+(--region, --profile and --endpoint-url apply to it only): missing
+credentials or an unreachable endpoint are reported at once.`,
 		Example: `  ttl-archiver invoke -v --out out/demo events/ttl-batch.json
-  ttl-archiver invoke --stream ttl-archive events/ttl-batch.json`,
+  ttl-archiver invoke --stream ttl-archive --region eu-west-1 events/ttl-batch.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.events = append(f.events, args...)
 			return runInvoke(cmd, f)
@@ -64,6 +66,7 @@ missing credentials or an unreachable endpoint are reported at once.`,
 	fl.DurationVar(&f.timeout, "timeout", time.Minute, "the function's timeout: each invocation's deadline")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "print counts, objects and sample lines even when stdout is not a terminal")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the batch responses, even on a terminal")
+	f.aws.add(fl)
 	return cmd
 }
 
@@ -77,6 +80,12 @@ func runInvoke(cmd *cobra.Command, f invokeFlags) error {
 	}
 	if f.stream != "" && (f.bootstrap != "" || f.failRate > 0) {
 		return usageErr("--stream sends to a real stream: --bootstrap and --fail-rate are for the local one")
+	}
+	if f.stream == "" && (f.aws != awsFlags{}) {
+		return usageErr("--region, --profile and --endpoint-url are for --stream: without it nothing leaves this machine")
+	}
+	if f.timeout <= 0 {
+		return usageErr("--timeout %s: want a duration above zero", f.timeout)
 	}
 	verbose := (e.isTerminal || f.verbose) && !f.quiet
 	fnEnv := map[string]string{"ARCHIVE_FORMAT": f.format, "BATCH_SIZE": f.batchSize, "PACK_RECORDS": strconv.FormatBool(f.pack)}
@@ -92,11 +101,11 @@ func runInvoke(cmd *cobra.Command, f invokeFlags) error {
 	var stack *local.Stack
 	var invoker func(context.Context, []byte) (archive.BatchResponse, archive.Counts, bool, error)
 	if f.stream != "" {
-		acfg, err := loadAWSConfigFromEnv(ctx, e)
+		acfg, err := f.aws.load(ctx, e)
 		if err != nil {
 			return err
 		}
-		fh := newFirehoseClient(acfg, e)
+		fh := newFirehoseClient(acfg, f.aws.getenv(e))
 		if err := checkStream(ctx, e, fh, f.stream, acfg.Region); err != nil {
 			return err
 		}

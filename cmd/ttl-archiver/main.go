@@ -20,7 +20,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -91,14 +90,25 @@ were deleted from; --table always names a destination.
 
 Exit codes: 0 complete; 1 stopped by an error; 2 bad command line;
 3 incomplete (objects unreadable, lines malformed, items unconvertible or
-refused: see the rejects file); 130 interrupted.`,
+refused: see the rejects file; or nothing in the archive matched);
+130 interrupted.
+
+Commands that call AWS take --region, --profile and --endpoint-url, as the
+AWS CLI does (a flag wins over AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_*,
+which win over the config file). Reports take --output json: one object
+on stdout; progress and messages go to stderr. See docs/cli.md.`,
+		Example: `  ttl-archiver cat --source-table Orders --count out/demo
+  ttl-archiver restore --from s3://my-archive/archive/ --table Orders --dry-run --region eu-west-1
+  ttl-archiver version`,
 		Version:       version(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
-	root.SetVersionTemplate("ttl-archiver {{.Version}}\n")
+	root.SetVersionTemplate(versionText())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
 	root.AddCommand(newCatCmd(), newRestoreCmd(), newExportImportCmd(), newRedriveCmd(), newInvokeCmd(), newServeCmd(), newVerifyCmd(), newDoctorCmd(), newBackfillCmd(), newExportRequestCmd())
+	root.AddCommand(newVersionCmd())
+	setHelp(root)
 	return root
 }
 
@@ -112,7 +122,13 @@ func run(ctx context.Context, e *env, args []string) int {
 	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	cmd, err := root.ExecuteContextC(context.WithValue(ctx, envKey{}, e))
+	var cmd *cobra.Command
+	err := checkSingleDash(root, args)
+	if err != nil {
+		cmd, _, _ = root.Find(args)
+	} else {
+		cmd, err = root.ExecuteContextC(context.WithValue(ctx, envKey{}, e))
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -121,13 +137,16 @@ func run(ctx context.Context, e *env, args []string) int {
 		name += " " + cmd.Name()
 	}
 	code := exitCode(err, ctx)
-	msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
+	msg := trimUsage(err.Error())
 	fmt.Fprintf(e.stderr, "%s: %s\n", name, msg)
 	if code == exitUsage && cmd != nil {
 		fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	return code
 }
+
+// trimUsage drops the "usage: " of a command-line error's message.
+func trimUsage(msg string) string { return strings.TrimPrefix(msg, errUsage.Error()+": ") }
 
 // exitCode maps an error to the documented exit codes.
 func exitCode(err error, ctx context.Context) int {
@@ -139,39 +158,17 @@ func exitCode(err error, ctx context.Context) int {
 		return exitInterrupted
 	case errors.Is(err, restore.ErrCheckpoint), errors.Is(err, restore.ErrOverlap):
 		return exitUsage // a checkpoint of another run, --to inside --from: the command line is wrong
-	case errors.Is(err, restore.ErrIncomplete):
+	case errors.Is(err, restore.ErrIncomplete), errors.Is(err, errEmpty):
 		return exitIncomplete
 	}
 	return exitError
 }
 
-// version is the module version the binary was built from ("go install
-// ...@v1.2.3" gives v1.2.3; a build in a clone gives "(devel)") and the
-// VCS revision when the build recorded one.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(unknown)"
-	}
-	v := bi.Main.Version
-	if v == "" {
-		v = "(devel)"
-	}
-	var rev, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "+dirty"
-			}
-		}
-	}
-	if rev != "" {
-		v += " (" + rev[:min(12, len(rev))] + dirty + ")"
-	}
-	return v
+// versionText is what --version prints: as `ttl-archiver version`.
+func versionText() string {
+	var b strings.Builder
+	readBuildInfo().writeText(&b)
+	return strings.ReplaceAll(b.String(), "{{", "{{`{{`}}")
 }
 
 // isTerminal reports whether f is a character device (a terminal).

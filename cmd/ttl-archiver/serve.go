@@ -1,7 +1,9 @@
 package main
 
 import (
+	"net"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,6 +24,15 @@ answers the calls in flight and writes everything buffered before it exits.`,
   sam local invoke ArchiverFunction -e events/ttl-batch.json --env-vars events/env.json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkAddr("addr", o.Addr); err != nil {
+				return err
+			}
+			if err := checkAddr("s3-addr", o.S3Addr); err != nil {
+				return err
+			}
+			if o.FlushInterval < 0 {
+				return usageErr("--flush-interval %s: want a duration of zero or more", o.FlushInterval)
+			}
 			// local.Serve does the work; this only reads the flags.
 			return local.Serve(cmd.Context(), o, envOf(cmd).stdout)
 		},
@@ -32,4 +43,17 @@ answers the calls in flight and writes everything buffered before it exits.`,
 	f.StringVar(&o.Dir, "out", filepath.Join("out", "serve"), "`dir`ectory of the local S3 API: objects land in DIR/buckets/"+local.Bucket+"/")
 	f.DurationVar(&o.FlushInterval, "flush-interval", 10*time.Second, "write buffered lines as objects this often (0: only when serve stops); Firehose uses template.yaml's BufferIntervalSeconds")
 	return cmd
+}
+
+// checkAddr refuses a listen address that is not HOST:PORT with a port
+// from 0 to 65535 (0: a free one).
+func checkAddr(flag, addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageErr("--%s %q: want host:port, such as 127.0.0.1:9573 or 0.0.0.0:9573", flag, addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return usageErr("--%s %q: the port must be a number from 0 to 65535", flag, addr)
+	}
+	return nil
 }

@@ -62,7 +62,7 @@ With --output json, stdout is one object:
 A global table's verdict rows have "region": "*".
 
 Exit codes: 0 every day complete or pending; 3 anything missing, unknown
-or extra; 1 an error, such as an object or a line that could not be read
+or extra, or no archive object under --from; 1 an error, such as an object or a line that could not be read
 (each is named); 2 a bad command line.`,
 		Example: `  ttl-archiver verify --from s3://my-archive/archive/ --since 2025-11-20 --until 2025-11-22
   ttl-archiver verify --from s3://archive-use1/archive/ --from s3://archive-euw1/archive/ -s Orders --since 2025-11-20 --regions us-east-1,eu-west-1 --output json
@@ -76,9 +76,9 @@ or extra; 1 an error, such as an object or a line that could not be read
 	fl.StringVar(&f.since, "since", "", "first UTC `day` to verify, yyyy-mm-dd (required)")
 	fl.StringVar(&f.until, "until", "", "last UTC `day` to verify, included (default: today)")
 	fl.StringSliceVar(&f.regions, "regions", nil, "the tables' `regions`, comma-separated (default: each table's replicas plus --region)")
-	fl.StringVarP(&f.output, "output", "o", "text", "output `format`: text or json")
+	addOutputFlag(fl, &f.output)
 	fl.DurationVar(&f.settle, "settle", verify.DefaultSettle, "how long after a day ends its metric and lines are final (`duration`); younger days are pending")
-	fl.IntVar(&f.workers, "concurrency", 0, "objects read at once (default: one per CPU)")
+	fl.IntVar(&f.workers, "concurrency", 0, "`objects` read at once (default: one per CPU)")
 	fl.BoolVar(&f.athena, "athena", false, "count through the stack's Glue table with Athena instead of reading the objects")
 	fl.StringVar(&f.workgroup, "workgroup", "ttl-archiver", "Athena `workgroup` (the stack's, named after it)")
 	fl.StringVar(&f.database, "database", verify.DefaultDatabase, "Glue `database` of the archive table")
@@ -114,11 +114,11 @@ func runVerify(cmd *cobra.Command, f verifyFlags) error {
 	if until.Before(since) {
 		return usageErr("--since %s is after --until %s", f.since, until.Format(time.DateOnly))
 	}
-	if f.output != "text" && f.output != "json" {
-		return usageErr("--output %q: want text or json", f.output)
+	if err := checkOutput(f.output); err != nil {
+		return err
 	}
-	if f.workers < 0 {
-		return usageErr("--concurrency %d: want a positive number", f.workers)
+	if f.workers < 0 || cmd.Flags().Changed("concurrency") && f.workers == 0 {
+		return usageErr("--concurrency %d: want 1 or more (default: one per CPU)", f.workers)
 	}
 	if f.settle < 0 {
 		return usageErr("--settle %s: want a duration of zero or more", f.settle)
@@ -140,6 +140,12 @@ func runVerify(cmd *cobra.Command, f verifyFlags) error {
 	if err != nil {
 		return err
 	}
+	if !f.athena && !anyS3(locs) {
+		// Said before asking for credentials that would not help.
+		if err := checkNotEmpty(ctx, locs, nil, f.from); err != nil {
+			return err
+		}
+	}
 	cfg, err := f.aws.load(ctx, e)
 	if err != nil {
 		return err
@@ -155,9 +161,14 @@ func runVerify(cmd *cobra.Command, f verifyFlags) error {
 	if f.athena {
 		opts.Counter = &verify.AthenaCounter{Client: athena.NewFromConfig(cfg), WorkGroup: f.workgroup, Database: f.database, Table: f.glueTable}
 	} else {
-		src, err := archivefs.NewSources(locs, archivefs.NewS3Client(cfg, e.getenv))
+		src, err := archivefs.NewSources(locs, archivefs.NewS3Client(cfg, f.aws.getenv(e)))
 		if err != nil {
 			return err
+		}
+		if anyS3(locs) {
+			if err := checkNotEmpty(ctx, locs, archivefs.NewS3Client(cfg, f.aws.getenv(e)), f.from); err != nil {
+				return err
+			}
 		}
 		opts.Counter = &verify.ArchiveCounter{Sources: []*archivefs.Source{src}, Workers: f.workers}
 	}
