@@ -218,6 +218,7 @@ func (r *Report) Write() error {
 			x2(packed), f2(TargetBilledRatio), verdict(packed <= TargetBilledRatio))
 	}
 	r.readTargets(p)
+	r.backfillTargets(p)
 	p("")
 	r.writeRecommendations(p)
 
@@ -268,6 +269,8 @@ func (r *Report) Write() error {
 	r.writeCosts(p)
 	// 7.
 	r.writeRead(p)
+	// 8.
+	r.writeBackfill(p)
 
 	if r.Opts.GoBench != "" {
 		if out, err := os.ReadFile(r.Opts.GoBench); err == nil {

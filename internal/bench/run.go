@@ -52,10 +52,11 @@ type Report struct {
 	Startup        Startup // target 5
 	Setup          map[string]Sample
 	Init           InitTrace
-	Bill           BillPoint   // target 6: a million items of about 1 KB
-	BillSize       []BillPoint // billed bytes against item size
-	CostBill       []BillPoint // small and large items, for the cost table
-	Read           ReadResult  // target 7: verify reading the archive
+	Bill           BillPoint      // target 6: a million items of about 1 KB
+	BillSize       []BillPoint    // billed bytes against item size
+	CostBill       []BillPoint    // small and large items, for the cost table
+	Read           ReadResult     // target 7: verify reading the archive
+	Backfill       BackfillResult // target 8: backfill from exports
 }
 
 // Latencies and sizes the run uses.
@@ -299,6 +300,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	logf("target 7: verify reading %d archive lines beside gzip -dc | wc -l (%d repetitions)", readLines, reps)
 	if r.Read, err = MeasureRead(ctx, readLines, reps, logf); err != nil {
+		return nil, err
+	}
+	bfLines, bfReps := BackfillLines, backfillReps
+	if o.Quick {
+		bfLines, bfReps = backfillQuickLines, backfillQuickReps
+	}
+	logf("target 8: backfill of %d export lines against an archive of as many (%d repetitions)", bfLines, bfReps)
+	if r.Backfill, err = MeasureBackfill(ctx, bfLines, bfReps, logf); err != nil {
 		return nil, err
 	}
 
