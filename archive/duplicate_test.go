@@ -1,8 +1,10 @@
 package archive_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/ttl-archiver/ttl-archiver/archive"
@@ -45,5 +47,37 @@ func TestDuplicateMembersLastWins(t *testing.T) {
 				t.Errorf("Archive: archived %d, no old image %d; want %d, %d", res.Counts.Archived, res.Counts.NoOldImage, tt.archived, tt.noOld)
 			}
 		})
+	}
+}
+
+// A record archived raw whose line would pass Firehose's 1,000 KiB record
+// limit keeps its stream record gzipped in raw_gzip, as an oversize item
+// keeps its item in item_gzip (issue 23, finding 1), instead of failing
+// on every retry.
+func TestOversizeRawRecordIsGzipped(t *testing.T) {
+	big := strings.Repeat("x", 1100*1024)
+	record := `{"eventID":"e1","eventName":"REMOVE","eventSource":"aws:dynamodb","awsRegion":"us-east-1",` +
+		`"userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"},"eventSourceARN":"arn:aws:dynamodb:us-east-1:1:table/T/stream/x",` +
+		`"dynamodb":{"ApproximateCreationDateTime":1763856001,"Keys":{"pk":{"S":"a"}},"OldImage":{"pk":{"S":"a"},"d":{"DECIMAL128":"1"},"big":{"S":"` + big + `"}},"SequenceNumber":"7"}}`
+	f := &fakeFirehose{}
+	a := newArchiver(t, f, nil)
+	res, err := a.Archive(context.Background(), []byte(`{"Records":[`+record+`]}`))
+	if err != nil {
+		t.Fatalf("Archive: %v", err)
+	}
+	if res.Counts.Archived != 1 || res.Counts.RawArchived != 1 || res.Counts.Oversize != 0 || len(res.Response.BatchItemFailures) != 0 {
+		t.Fatalf("Archive: %+v, failures %v; want the record archived raw, not oversize", res.Counts, res.Response.BatchItemFailures)
+	}
+	data := bytes.Join(f.delivered, nil)
+	if len(data) > archive.MaxRecordBytes || !bytes.Contains(data, []byte(`"raw_gzip":"`)) {
+		t.Fatalf("the line is %d bytes (want at most %d) with raw_gzip: %.200s", len(data), archive.MaxRecordBytes, data)
+	}
+	l, err := archive.ParseLine(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := l.RawBytes()
+	if err != nil || !bytes.Equal(raw, []byte(record)) {
+		t.Errorf("RawBytes: %d bytes, %v; want the record as received (%d bytes)", len(raw), err, len(record))
 	}
 }

@@ -17,7 +17,9 @@ import (
 //
 // A record whose image could not be converted is still archived: Error says
 // why, Raw holds the stream record exactly as received (compacted), or
-// RawBase64 holds its bytes when they are not valid UTF-8 JSON.
+// RawBase64 holds its bytes when they are not valid UTF-8 JSON, or, when
+// the line would not fit in one Firehose record otherwise, RawGzip holds
+// them gzipped (and the item, if any, is in ItemGzip).
 //
 // An item whose line would exceed Firehose's record limit is stored with
 // Item null and ItemGzip set to the base64 of the gzipped item JSON.
@@ -37,6 +39,7 @@ type Line struct {
 	Error          string          `json:"error,omitempty"`
 	Raw            json.RawMessage `json:"raw,omitempty"`
 	RawBase64      []byte          `json:"raw_base64,omitempty"`
+	RawGzip        []byte          `json:"raw_gzip,omitempty"`
 	// RecoveredFrom, on a line that no stream delivered but backfill
 	// recovered from a table export, is the export's ARN; TTL is then
 	// "inferred" (the export does not say which deletes TTL made: an
@@ -64,6 +67,23 @@ func ParseLine(data []byte) (Line, error) {
 		return Line{}, fmt.Errorf("parse archive line: %w", err)
 	}
 	return l, nil
+}
+
+// RawBytes returns the stream record of a line archived raw, as it was
+// received: from Raw, RawGzip (gunzipped) or RawBase64. It returns nil
+// for a line without any.
+func (l Line) RawBytes() ([]byte, error) {
+	switch {
+	case len(l.Raw) > 0:
+		return l.Raw, nil
+	case len(l.RawGzip) > 0:
+		b, err := gunzip(l.RawGzip)
+		if err != nil {
+			return nil, fmt.Errorf("raw_gzip of event %s: %w", l.EventID, err)
+		}
+		return b, nil
+	}
+	return l.RawBase64, nil
 }
 
 // ItemJSON returns the item's JSON, decompressing ItemGzip when the item was

@@ -537,10 +537,14 @@ func (b *batch) noteProblem(r *recordFields, msg string) {
 // false, and dst returned as it was, when even that is too large.
 func (b *batch) appendFitted(dst []byte, r *recordFields, m *lineMeta, raw []byte) (_ []byte, fits bool) {
 	line := len(dst)
-	dst = b.appendLine(dst, r, m, raw, false)
+	dst = b.appendLine(dst, r, m, raw, shrinkNone)
 	if len(dst)-line > MaxRecordBytes && r.item[0] >= 0 {
 		// Too large for one Firehose record: store the item gzipped.
-		dst = b.appendLine(dst[:line], r, m, raw, true)
+		dst = b.appendLine(dst[:line], r, m, raw, shrinkItem)
+	}
+	if len(dst)-line > MaxRecordBytes && len(r.problems) > 0 {
+		// A record archived raw: its stream record gzipped too.
+		dst = b.appendLine(dst[:line], r, m, raw, shrinkItemAndRaw)
 	}
 	if len(dst)-line > MaxRecordBytes {
 		return dst[:line], false
@@ -548,8 +552,15 @@ func (b *batch) appendFitted(dst []byte, r *recordFields, m *lineMeta, raw []byt
 	return dst, true
 }
 
+// How appendLine shrinks a line that would not fit in a Firehose record.
+const (
+	shrinkNone       = iota
+	shrinkItem       // the item in item_gzip
+	shrinkItemAndRaw // and the stream record of a record archived raw in raw_gzip
+)
+
 // appendLine writes the archive line of a record (see [Line]).
-func (b *batch) appendLine(dst []byte, r *recordFields, m *lineMeta, raw []byte, gzipItem bool) []byte {
+func (b *batch) appendLine(dst []byte, r *recordFields, m *lineMeta, raw []byte, shrink int) []byte {
 	dst = append(dst, `{"table":`...)
 	dst = append(dst, b.prev.table.get(m.table, quoteJSON)...)
 	dst = append(dst, `,"region":`...)
@@ -572,7 +583,7 @@ func (b *batch) appendLine(dst []byte, r *recordFields, m *lineMeta, raw []byte,
 	dst = append(dst, `,"keys":`...)
 	dst = b.appendSpan(dst, r.keys)
 	dst = append(dst, `,"item":`...)
-	if gzipItem {
+	if shrink >= shrinkItem && r.item[0] >= 0 {
 		dst = append(dst, `null,"item_gzip":"`...)
 		dst = appendGzipBase64(dst, b.conv[r.item[0]:r.item[1]])
 		dst = append(dst, '"')
@@ -582,7 +593,13 @@ func (b *batch) appendLine(dst []byte, r *recordFields, m *lineMeta, raw []byte,
 	if len(r.problems) > 0 {
 		dst = append(dst, `,"error":`...)
 		dst = appendQuoted(dst, []byte(strings.Join(r.problems, "; ")))
-		dst = appendRaw(dst, raw)
+		if shrink == shrinkItemAndRaw {
+			dst = append(dst, `,"raw_gzip":"`...)
+			dst = appendGzipBase64(dst, raw)
+			dst = append(dst, '"')
+		} else {
+			dst = appendRaw(dst, raw)
+		}
 	}
 	dst = append(dst, m.provenance...)
 	return append(dst, '}', '\n')

@@ -55,7 +55,7 @@ func (d *itemDecoder) item(l archive.Line) (Item, bool, error) {
 		return nil, false, ErrNoItem
 	}
 	// Archived raw: the stream record's OldImage is DynamoDB JSON.
-	if len(l.Raw) == 0 && len(l.RawBase64) > 0 && !utf8.Valid(l.RawBase64) {
+	if raw, err := l.RawBytes(); err == nil && len(l.Raw) == 0 && len(raw) > 0 && !utf8.Valid(raw) {
 		return nil, true, fmt.Errorf("archived raw (%s) and its record is not valid UTF-8 JSON: it cannot be converted", l.Error)
 	}
 	rec, err := archivefs.RawRecord(l)

@@ -295,12 +295,12 @@ type StreamRecord struct {
 }
 
 // RawRecord decodes the stream record of a line archived raw (from raw,
-// or from raw_base64 when its bytes are valid JSON). It returns nil, nil
-// for a line without either.
+// raw_gzip, or raw_base64 when its bytes are valid JSON). It returns nil,
+// nil for a line without any.
 func RawRecord(l archive.Line) (*StreamRecord, error) {
-	raw := []byte(l.Raw)
-	if len(raw) == 0 && len(l.RawBase64) > 0 {
-		raw = l.RawBase64
+	raw, err := l.RawBytes()
+	if err != nil {
+		return nil, err
 	}
 	if len(raw) == 0 {
 		return nil, nil
