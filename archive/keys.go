@@ -230,6 +230,8 @@ func (k *KeyCanonicalizer) number(n []byte) (byte, []byte, error) {
 // into fresh memory for escaped strings).
 type LineKeys struct {
 	Table, Region []byte
+	// EventID and SequenceNumber are the line's, nil when null or absent.
+	EventID, SequenceNumber []byte
 	DeletedAt     time.Time // zero when null or absent
 	// Keys is the raw JSON of the line's keys, or of its raw stream
 	// record's dynamodb.Keys when the line has none (a record archived
@@ -251,7 +253,9 @@ var (
 
 // ParseLineKeys reads an archive line's table, region, deleted_at, format
 // and keys without decoding the rest, and checks that the whole line is
-// one valid JSON object.
+// one valid JSON object. Like [ParseLineHeader], it refuses a line of a
+// format version newer than [FormatVersion] (the error wraps
+// [ErrNewerFormat]).
 func ParseLineKeys(data []byte) (LineKeys, error) {
 	var l LineKeys
 	var rawKeys []byte
@@ -264,6 +268,10 @@ func ParseLineKeys(data []byte) (LineKeys, error) {
 			l.Table, err = s.nullableString()
 		case 1:
 			l.Region, err = s.nullableString()
+		case 2:
+			l.EventID, err = s.nullableString()
+		case 3:
+			l.SequenceNumber, err = s.nullableString()
 		case 4:
 			err = h.readDeletedAt(&s)
 			l.DeletedAt = h.DeletedAt
@@ -277,6 +285,9 @@ func ParseLineKeys(data []byte) (LineKeys, error) {
 		case 6:
 			l.Keys, err = s.span()
 		default:
+			if i < 0 && string(name) == "v" {
+				return s.readFormatVersion()
+			}
 			if i < 0 && string(name) == "raw" && s.peek() == '{' {
 				rawKeys, err = s.rawRecordKeys()
 				return err

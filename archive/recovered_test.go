@@ -259,6 +259,9 @@ func TestParseLineKeys(t *testing.T) {
 			}
 		})
 	}
+	if _, err := archive.ParseLineKeys([]byte(`{"table":"Orders","v":2,"keys":{"pk":"a"}}`)); !errors.Is(err, archive.ErrNewerFormat) {
+		t.Errorf("ParseLineKeys of a version 2 line: %v, want ErrNewerFormat", err)
+	}
 	for _, bad := range []string{`{"table":"Orders"`, `{"table":"Orders"} x`, `{"deleted_at":"yesterday"}`, `[]`} {
 		if _, err := archive.ParseLineKeys([]byte(bad)); err == nil {
 			t.Errorf("ParseLineKeys(%s): no error, want one", bad)
