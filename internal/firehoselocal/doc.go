@@ -10,9 +10,12 @@
 // the stream, and can inject faults (latency, whole-call errors, connection
 // resets, per-record failures) while it runs.
 //
-// What it checks of the signature is only its shape: an Authorization header
-// in the SigV4 form scoped to the service "firehose". It never verifies the
-// signature.
+// Given [WithCredentials], it verifies each call's SigV4 signature against
+// those keys ([VerifySignature], also used by internal/s3local); without, it
+// checks only the signature's shape: an Authorization header in the SigV4
+// form scoped to the service "firehose". It caps the calls it serves at
+// once and the body it reads (the largest valid PutRecordBatch body), and a
+// body that does not arrive within [DefaultBodyTimeout] ends the call.
 //
 // Where the behaviour of the real service was not confirmed, the code says so
 // next to the choice made.

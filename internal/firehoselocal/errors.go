@@ -38,8 +38,12 @@ const (
 	// CodeIncompleteSignature is an Authorization header that is not in the
 	// SigV4 form.
 	CodeIncompleteSignature = "IncompleteSignatureException"
-	// CodeInvalidSignature is a SigV4 header scoped to another service.
+	// CodeInvalidSignature is a SigV4 header scoped to another service, a
+	// signature that does not match, or one dated too far from now.
 	CodeInvalidSignature = "InvalidSignatureException"
+	// CodeUnrecognizedClient is an access key or session token the server
+	// does not know.
+	CodeUnrecognizedClient = "UnrecognizedClientException"
 	// CodeRequestEntityTooLarge is a body over the stand-in's own
 	// [WithMaxRequestBytes] guard.
 	CodeRequestEntityTooLarge = "RequestEntityTooLargeException"

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +31,10 @@ const DefaultAccountID = "123456789012"
 type Server struct {
 	account  string
 	maxBody  int64
+	creds    *Credentials  // nil: check the signature's shape only
+	slots    chan struct{} // one per call served at once
+	bodyWait time.Duration
+	now      func() time.Time
 	salt     uint64 // makes request and record ids unique across servers
 	faults   atomic.Pointer[FaultFunc]
 	streamMu sync.RWMutex
@@ -77,6 +83,32 @@ func WithMaxRequestBytes(n int64) Option {
 	return func(s *Server) { s.maxBody = n }
 }
 
+// WithCredentials makes the server verify each call's SigV4 signature
+// against c (see [VerifySignature]); a call signed with other keys, or not
+// signed, is refused before its body is read. Without it the server checks
+// only the signature's shape.
+func WithCredentials(c Credentials) Option {
+	return func(s *Server) { s.creds = &c }
+}
+
+// WithMaxConcurrentCalls sets how many calls are read and answered at once
+// (default [DefaultMaxConcurrentCalls]); further calls wait, unread, for a
+// free slot.
+func WithMaxConcurrentCalls(n int) Option {
+	return func(s *Server) {
+		if n > 0 {
+			s.slots = make(chan struct{}, n)
+		}
+	}
+}
+
+// WithBodyTimeout sets how long a call's body may take to arrive once the
+// call is taken up (default [DefaultBodyTimeout]); a slower body ends the
+// call without an answer.
+func WithBodyTimeout(d time.Duration) Option {
+	return func(s *Server) { s.bodyWait = d }
+}
+
 // WithAddr sets the address [Server.Start] listens on, such as
 // "0.0.0.0:9573" for a server a container must reach (default
 // "127.0.0.1:0": loopback, a free port).
@@ -89,11 +121,14 @@ func New(opts ...Option) *Server {
 	var salt [8]byte
 	_, _ = rand.Read(salt[:]) // crypto/rand.Read never fails (Go 1.24+)
 	s := &Server{
-		account: DefaultAccountID,
-		maxBody: DefaultMaxRequestBytes,
-		addr:    "127.0.0.1:0",
-		salt:    binary.LittleEndian.Uint64(salt[:]),
-		streams: make(map[string]Sink),
+		account:  DefaultAccountID,
+		maxBody:  DefaultMaxRequestBytes,
+		slots:    make(chan struct{}, DefaultMaxConcurrentCalls),
+		bodyWait: DefaultBodyTimeout,
+		now:      time.Now,
+		addr:     "127.0.0.1:0",
+		salt:     binary.LittleEndian.Uint64(salt[:]),
+		streams:  make(map[string]Sink),
 	}
 	for _, o := range opts {
 		o(s)
@@ -185,7 +220,9 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("start firehose stand-in: %w", err)
 	}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	// The body has its own deadline (see serve); headers that do not
+	// arrive, and idle connections, are cut here.
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: DefaultBodyTimeout, IdleTimeout: DefaultIdleTimeout}
 	s.url = "http://" + dialAddr(ln.Addr().(*net.TCPAddr))
 	go func() { _ = s.srv.Serve(ln) }() // returns ErrServerClosed on Close
 	return nil
@@ -254,6 +291,12 @@ func putBuf(b *bytes.Buffer) {
 // ServeHTTP serves one Firehose API call.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := s.newRequestID()
+	if s.bodyWait > 0 {
+		// A body that does not arrive in time, read here or discarded by
+		// net/http after a refusal, ends the request; serve sets the
+		// deadline again once a call has its slot.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.bodyWait))
+	}
 	if r.Method != http.MethodPost {
 		writeError(w, reqID, &CallError{Status: http.StatusMethodNotAllowed, Code: CodeUnknownOperation,
 			Message: "Firehose takes POST requests, not " + r.Method})
@@ -285,11 +328,15 @@ func (s *Server) describe(w http.ResponseWriter, r *http.Request, reqID string) 
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != contentType {
 		return badRequest(CodeSerialization, "Content-Type must be "+contentType)
 	}
-	if ce := checkAuth(r); ce != nil {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+	if err != nil {
+		return badRequest(CodeSerialization, err.Error())
+	}
+	if ce := s.authenticate(r, body); ce != nil {
 		return ce
 	}
 	var in struct{ DeliveryStreamName string }
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&in); err != nil {
+	if err := json.Unmarshal(body, &in); err != nil {
 		return badRequest(CodeSerialization, err.Error())
 	}
 	if in.DeliveryStreamName == "" {
@@ -305,7 +352,7 @@ func (s *Server) describe(w http.ResponseWriter, r *http.Request, reqID string) 
 			region = parts[2]
 		}
 	}
-	body, err := json.Marshal(map[string]any{"DeliveryStreamDescription": map[string]any{
+	body, err = json.Marshal(map[string]any{"DeliveryStreamDescription": map[string]any{
 		"DeliveryStreamName":   in.DeliveryStreamName,
 		"DeliveryStreamARN":    "arn:aws:firehose:" + region + ":" + s.account + ":deliverystream/" + in.DeliveryStreamName,
 		"DeliveryStreamStatus": "ACTIVE",
@@ -334,7 +381,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, reqID, op string,
 		return badRequest(CodeSerialization, "Content-Type must be "+contentType)
 	}
 	if ce := checkAuth(r); ce != nil {
-		return ce
+		return ce // refused before the body is read
+	}
+	if r.ContentLength > s.maxBody {
+		return tooLarge(s.maxBody)
+	}
+	// Memory is bounded by the slots: a call waits, its body unread,
+	// until one is free.
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-r.Context().Done():
+		s.callsFailed.Add(1)
+		return nil
+	}
+	if s.bodyWait > 0 {
+		// Errors only where the connection has no deadlines (HTTP/2 over
+		// some transports); the body is still capped in size.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.bodyWait))
 	}
 
 	buf := bufPool.Get().(*bytes.Buffer)
@@ -344,12 +408,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, reqID, op string,
 		buf.Grow(int(r.ContentLength))
 	}
 	if _, err := buf.ReadFrom(io.LimitReader(r.Body, s.maxBody+1)); err != nil {
-		s.callsFailed.Add(1) // the client went away mid-body
-		return nil
+		// The client went away mid-body, or its body did not arrive in
+		// time: end the connection without an answer (an empty 200 would
+		// read as a call with no failures).
+		// The deferred releases run as the panic unwinds.
+		s.callsFailed.Add(1)
+		panic(http.ErrAbortHandler)
 	}
 	if int64(buf.Len()) > s.maxBody {
-		return &CallError{Status: http.StatusRequestEntityTooLarge, Code: CodeRequestEntityTooLarge,
-			Message: "Request body is larger than " + strconv.FormatInt(s.maxBody, 10) + " bytes"}
+		return tooLarge(s.maxBody)
+	}
+	if ce := s.authenticate(r, buf.Bytes()); ce != nil {
+		return ce
 	}
 
 	in, err := decodeInput(op, buf.Bytes())
@@ -450,6 +520,36 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, reqID, op string,
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out.Bytes())
 	return nil
+}
+
+func tooLarge(limit int64) *CallError {
+	return &CallError{Status: http.StatusRequestEntityTooLarge, Code: CodeRequestEntityTooLarge,
+		Message: "Request body is larger than " + strconv.FormatInt(limit, 10) + " bytes"}
+}
+
+// authenticate verifies the call's signature over body against the
+// server's credentials, when it has any. The codes are those AWS JSON
+// services answer with (HTTP 400; UnrecognizedClientException for an
+// unknown key, as Firehose answers it: "The security token included in
+// the request is invalid.").
+func (s *Server) authenticate(r *http.Request, body []byte) *CallError {
+	if s.creds == nil {
+		return checkAuth(r)
+	}
+	sum := sha256.Sum256(body)
+	se := VerifySignature(r, signingName, *s.creds, hex.EncodeToString(sum[:]), s.now())
+	if se == nil {
+		return nil
+	}
+	code := map[SignatureFault]string{
+		FaultMissing:      CodeMissingAuthenticationToken,
+		FaultMalformed:    CodeIncompleteSignature,
+		FaultUnknownKey:   CodeUnrecognizedClient,
+		FaultMismatch:     CodeInvalidSignature,
+		FaultSkewed:       CodeInvalidSignature,
+		FaultWrongService: CodeInvalidSignature,
+	}[se.Fault]
+	return badRequest(code, se.Message)
 }
 
 // recordFailures turns the faults' record failures into one entry per
