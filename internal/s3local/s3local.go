@@ -2,7 +2,11 @@
 // archive objects written through the real S3 protocol can be looked at
 // afterwards as plain files: DIR/buckets/BUCKET/KEY (gofakes3 keeps its
 // object metadata beside them, in DIR/metadata). It wraps
-// github.com/johannesboyne/gofakes3.
+// github.com/johannesboyne/gofakes3, and adds what a server others can
+// reach needs: SigV4 signatures checked against its credentials, no CORS
+// headers unless asked, capped bodies and concurrency, timeouts for slow
+// clients, and keys refused when they cannot be stored as the files they
+// name (see [CheckKey]).
 package s3local
 
 import (
@@ -22,10 +26,65 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3afero"
 	"github.com/spf13/afero"
+
+	"github.com/ttl-archiver/ttl-archiver/internal/firehoselocal"
 )
 
 // Region is the region clients of the server are configured with.
 const Region = "us-east-1"
+
+// Limits of the server. S3 takes at most 5 GiB in one PutObject; the
+// stand-in writes a PutObject body to its file as it arrives, so the same
+// cap costs no memory. gofakes3 keeps multipart parts in memory until the
+// upload completes, so parts are capped far lower than S3's 5 GiB.
+const (
+	// MaxObjectBytes is the largest PutObject body (S3's single-PUT limit).
+	MaxObjectBytes = 5 << 30
+	// MaxPartBytes is the largest UploadPart body the stand-in takes.
+	MaxPartBytes = 64 << 20
+	// MaxKeyBytes is the longest key S3 takes (1,024 bytes of UTF-8).
+	MaxKeyBytes = gofakes3.KeySizeLimit
+	// DefaultMaxConcurrentRequests is how many requests are served at
+	// once; further requests wait, unread, for a free slot.
+	DefaultMaxConcurrentRequests = 16
+	// BodyIdleTimeout ends a request whose body stops arriving for this
+	// long.
+	BodyIdleTimeout = 30 * time.Second
+	// IdleTimeout closes a kept-alive connection with no request this
+	// long.
+	IdleTimeout = 60 * time.Second
+)
+
+// Credentials are the keys requests must be signed with.
+type Credentials = firehoselocal.Credentials
+
+// DefaultCredentials are what [Start] and [StartAt] check signatures
+// against, and what [Server.Client] signs with, unless [Options] says
+// otherwise.
+var DefaultCredentials = Credentials{AccessKeyID: "local", SecretAccessKey: "local"}
+
+// Options configure [StartWith].
+type Options struct {
+	// Addr is where the server listens (127.0.0.1 on a free port when
+	// empty).
+	Addr string
+	// Dir holds the buckets as folders (created if needed).
+	Dir string
+	// Buckets are created at start.
+	Buckets []string
+	// Credentials are the keys every request must be signed with (SigV4);
+	// DefaultCredentials when empty.
+	Credentials Credentials
+	// NoAuth serves requests whatever their signature.
+	NoAuth bool
+	// CORSOrigin, when set, is sent as Access-Control-Allow-Origin, with
+	// the methods and headers browsers need; without it the server sends
+	// no CORS headers and refuses preflight requests.
+	CORSOrigin string
+	// MaxConcurrentRequests caps the requests served at once
+	// (DefaultMaxConcurrentRequests when 0).
+	MaxConcurrentRequests int
+}
 
 // Server is a running S3 API, on 127.0.0.1 unless started with [StartAt].
 type Server struct {
@@ -33,29 +92,45 @@ type Server struct {
 	url     string
 	srv     *http.Server
 	backend gofakes3.Backend
+	creds   Credentials
 	done    chan error
 }
 
 // Start serves an S3 API whose buckets are the folders of dir (created if
 // needed), on 127.0.0.1 on a free port, and creates the given buckets.
 func Start(dir string, buckets ...string) (*Server, error) {
-	return StartAt("127.0.0.1:0", dir, buckets...)
+	return StartWith(Options{Dir: dir, Buckets: buckets})
 }
 
 // StartAt is [Start] listening on addr, such as "127.0.0.1:9574".
 func StartAt(addr, dir string, buckets ...string) (*Server, error) {
+	return StartWith(Options{Addr: addr, Dir: dir, Buckets: buckets})
+}
+
+// StartWith starts a server configured by o.
+func StartWith(o Options) (*Server, error) {
+	dir, addr := o.Dir, o.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if o.Credentials == (Credentials{}) {
+		o.Credentials = DefaultCredentials
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("s3local: %w", err)
 	}
-	fs, err := s3afero.NewBasePathFs(afero.NewOsFs(), dir, 0)
+	base, err := s3afero.NewBasePathFs(afero.NewOsFs(), dir, 0)
 	if err != nil {
 		return nil, fmt.Errorf("s3local: %w", err)
 	}
-	backend, err := s3afero.MultiBucket(fs)
+	// Objects and gofakes3's metadata files both go through longNameFs,
+	// so that every key of up to 1,024 bytes can be stored.
+	multi, err := s3afero.MultiBucket(longNameFs{base})
 	if err != nil {
 		return nil, fmt.Errorf("s3local: %w", err)
 	}
-	for _, b := range buckets {
+	backend := &keyChecked{MultiBucketBackend: multi}
+	for _, b := range o.Buckets {
 		if err := backend.CreateBucket(b); err != nil && !gofakes3.IsAlreadyExists(err) {
 			return nil, fmt.Errorf("s3local: create bucket %s: %w", b, err)
 		}
@@ -70,11 +145,18 @@ func StartAt(addr, dir string, buckets ...string) (*Server, error) {
 		host = net.JoinHostPort("127.0.0.1", strconv.Itoa(a.Port))
 	}
 	faker := gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog()))
+	n := o.MaxConcurrentRequests
+	if n <= 0 {
+		n = DefaultMaxConcurrentRequests
+	}
+	h := &guard{next: faker.Server(), creds: o.Credentials, noAuth: o.NoAuth, cors: o.CORSOrigin,
+		slots: make(chan struct{}, n), now: time.Now}
 	s := &Server{
 		dir:     dir,
 		url:     "http://" + host,
-		srv:     &http.Server{Handler: faker.Server(), ReadHeaderTimeout: 10 * time.Second},
+		srv:     &http.Server{Handler: h, ReadHeaderTimeout: BodyIdleTimeout, IdleTimeout: IdleTimeout},
 		backend: backend,
+		creds:   o.Credentials,
 		done:    make(chan error, 1),
 	}
 	go func() { s.done <- s.srv.Serve(ln) }()
@@ -97,7 +179,7 @@ func (s *Server) Client() *s3.Client {
 		Region:       Region,
 		BaseEndpoint: aws.String(s.url),
 		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(s.creds.AccessKeyID, s.creds.SecretAccessKey, s.creds.SessionToken),
 	})
 }
 
