@@ -149,6 +149,11 @@ func (d *Delivery) Deliver(ctx context.Context, stream string, records [][]byte)
 				full = d.add(full, errorBuffer(d, "processing-failed"), errorRecord("DynamicPartitioning.MetadataExtractionFailed", err, sub), now)
 				continue
 			}
+			if n := d.keyLen(prefix, now); n > MaxKeyBytes {
+				err := fmt.Errorf("object key of %d bytes under prefix %q: S3 takes at most %d", n, prefix, MaxKeyBytes)
+				full = d.add(full, errorBuffer(d, "processing-failed"), errorRecord(CodeKeyTooLong, err, sub), now)
+				continue
+			}
 			full = d.add(full, d.buffer(prefix, ""), data, now)
 		}
 	}
@@ -246,6 +251,42 @@ func splitJSON(rec []byte) ([][]byte, error) {
 	return out, nil
 }
 
+// MaxKeyBytes is the longest S3 object key (1,024 bytes of UTF-8).
+const MaxKeyBytes = 1024
+
+// CodeKeyTooLong is the errorCode of a record whose object key would pass
+// MaxKeyBytes. What Firehose does then is not documented (its PutObject
+// would fail with KeyTooLongError, and it retries for the stream's retry
+// duration); the stand-in puts the record under the error prefix at once,
+// so that it is kept and named.
+const CodeKeyTooLong = "S3.KeyTooLong"
+
+// keyLen is the length of the key an object under prefix would get now.
+func (d *Delivery) keyLen(prefix string, now time.Time) int {
+	b := &buffer{prefix: prefix, oldest: now}
+	return len(d.objectKey(b))
+}
+
+// plainSegment reports whether a partition key value can stand as one
+// folder name of a key: not empty, not . or .., with no /, no control
+// character and no "!{". Firehose puts the value into the key as it is (S3 keys are
+// strings, "a/../b" included); the stand-in stores keys as files, where
+// such a value would name another folder, so it refuses the record, to
+// the error prefix, as Firehose does a key it can not evaluate.
+func plainSegment(v string) bool {
+	if v == "" || v == "." || v == ".." || strings.Contains(v, "!{") {
+		// "!{" would be expanded with the prefix's own expressions when
+		// the object is named ("!{timestamp:'../x'}" gives ../x).
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '/' || c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 // partition evaluates the query on a record and substitutes the
 // partitionKeyFromQuery expressions of the prefix.
 func (d *Delivery) partition(rec []byte) (string, error) {
@@ -282,6 +323,9 @@ func (d *Delivery) partition(rec []byte) (string, error) {
 		}
 		if (!ok || s == "") && firstErr == nil {
 			firstErr = fmt.Errorf("partition key %q missing or not a scalar", name)
+		}
+		if ok && s != "" && !plainSegment(s) && firstErr == nil {
+			firstErr = fmt.Errorf("partition key %q is %q: not a plain folder name (no /, no . or .. alone, no control characters); refused so that no object lands outside its partition", name, s)
 		}
 		return s
 	})
@@ -334,12 +378,9 @@ func (d *Delivery) Flush(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// write names and stores one object: <evaluated prefix><stream>-1-<arrival
+// objectKey names an object: <evaluated prefix><stream>-1-<arrival
 // yyyy-MM-dd-HH-mm-ss>-<random>[.gz], as Firehose names them.
-func (d *Delivery) write(ctx context.Context, b *buffer) error {
-	if b.records == 0 {
-		return nil
-	}
+func (d *Delivery) objectKey(b *buffer) string {
 	prefix := b.prefix
 	if prefix == "" && b.errType == "" {
 		prefix = "!{timestamp:yyyy/MM/dd/HH}/"
@@ -359,6 +400,18 @@ func (d *Delivery) write(ctx context.Context, b *buffer) error {
 		return "!{" + ns + ":" + name + "}"
 	})
 	key := prefix + d.cfg.StreamName + "-1-" + b.oldest.Format("2006-01-02-15-04-05") + "-" + randomString(36)
+	if d.cfg.Compression == "GZIP" {
+		key += ".gz"
+	}
+	return key
+}
+
+// write stores one buffer as an object.
+func (d *Delivery) write(ctx context.Context, b *buffer) error {
+	if b.records == 0 {
+		return nil
+	}
+	key := d.objectKey(b)
 	body := b.data.Bytes()
 	if d.cfg.Compression == "GZIP" {
 		var zb bytes.Buffer
@@ -370,7 +423,6 @@ func (d *Delivery) write(ctx context.Context, b *buffer) error {
 			return err
 		}
 		body = zb.Bytes()
-		key += ".gz"
 	}
 	_, err := d.s3.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(d.cfg.Bucket),
