@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -46,7 +47,22 @@ type Options struct {
 	// 127.0.0.1 on a free port.
 	FirehoseAddr string
 	S3Addr       string
+	// Credentials are the keys every call to both servers must be signed
+	// with (SigV4); DefaultCredentials when empty. The stack's own clients
+	// and FunctionEnv use them.
+	Credentials firehoselocal.Credentials
+	// NoAuth serves calls whatever their signature (the Firehose stand-in
+	// still wants one in the SigV4 form).
+	NoAuth bool
+	// CORSOrigin, when set, lets pages from that origin call the S3 API;
+	// without it no CORS header is sent.
+	CORSOrigin string
 }
+
+// DefaultCredentials are the keys a stack checks signatures against
+// unless given others: fixed, so that tools on this machine reach a
+// stack started elsewhere in the same test or benchmark.
+var DefaultCredentials = firehoselocal.Credentials{AccessKeyID: "local", SecretAccessKey: "local"}
 
 // Stack is a running local Firehose stream and S3 bucket.
 type Stack struct {
@@ -54,6 +70,10 @@ type Stack struct {
 	Firehose *firehoselocal.Server
 	Delivery *s3delivery.Delivery
 	Config   samtemplate.DeliveryConfig
+	// Credentials are the keys calls are signed with.
+	Credentials firehoselocal.Credentials
+
+	flushFailed atomic.Bool // a Flush failed: Close does not write again
 }
 
 // Start starts the stack.
@@ -74,10 +94,15 @@ func Start(o Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Config: dc}
+	creds := o.Credentials
+	if creds == (firehoselocal.Credentials{}) {
+		creds = DefaultCredentials
+	}
+	s := &Stack{Config: dc, Credentials: creds}
 	sink := o.Sink
 	if sink == nil {
-		if s.S3, err = s3local.StartAt(orLoopback(o.S3Addr), o.Dir, Bucket); err != nil {
+		if s.S3, err = s3local.StartWith(s3local.Options{Addr: orLoopback(o.S3Addr), Dir: o.Dir, Buckets: []string{Bucket},
+			Credentials: creds, NoAuth: o.NoAuth, CORSOrigin: o.CORSOrigin}); err != nil {
 			return nil, err
 		}
 		if s.Delivery, err = s3delivery.New(cfg, s.S3.Client()); err != nil {
@@ -89,6 +114,9 @@ func Start(o Options) (*Stack, error) {
 	opts := []firehoselocal.Option{firehoselocal.WithStream(Stream, sink), firehoselocal.WithAddr(orLoopback(o.FirehoseAddr))}
 	if o.Faults != nil {
 		opts = append(opts, firehoselocal.WithFaults(o.Faults))
+	}
+	if !o.NoAuth {
+		opts = append(opts, firehoselocal.WithCredentials(creds))
 	}
 	s.Firehose = firehoselocal.New(opts...)
 	if err := s.Firehose.Start(); err != nil {
@@ -126,19 +154,18 @@ func DeliveryFromTemplate(dc samtemplate.DeliveryConfig) (s3delivery.Config, err
 	}, nil
 }
 
-// credentialsEnv are fixed credentials: the stand-ins check the shape of
-// SigV4 signatures, not the keys.
-var credentialsEnv = []string{"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_SESSION_TOKEN="}
-
 // FunctionEnv is the environment the function needs to send to the local
 // stream, on top of its own settings.
 func (s *Stack) FunctionEnv() []string {
-	return append([]string{
+	return []string{
 		"FIREHOSE_STREAM_NAME=" + Stream,
 		"AWS_REGION=" + Region,
 		"AWS_ENDPOINT_URL_FIREHOSE=" + s.Firehose.URL(),
 		"AWS_EC2_METADATA_DISABLED=true",
-	}, credentialsEnv...)
+		"AWS_ACCESS_KEY_ID=" + s.Credentials.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + s.Credentials.SecretAccessKey,
+		"AWS_SESSION_TOKEN=" + s.Credentials.SessionToken,
+	}
 }
 
 // FirehoseClient returns an SDK client for the local stream.
@@ -146,17 +173,22 @@ func (s *Stack) FirehoseClient() *firehose.Client {
 	return firehose.New(firehose.Options{
 		Region:       Region,
 		BaseEndpoint: aws.String(s.Firehose.URL()),
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(s.Credentials.AccessKeyID, s.Credentials.SecretAccessKey, s.Credentials.SessionToken),
 	})
 }
 
 // Flush writes what the delivery still buffers, as Firehose does when its
-// buffering interval ends.
+// buffering interval ends. What it cannot write stays buffered for the
+// next Flush or Shutdown, but not for Close.
 func (s *Stack) Flush(ctx context.Context) error {
 	if s.Delivery == nil {
 		return nil
 	}
-	return s.Delivery.Flush(ctx)
+	err := s.Delivery.Flush(ctx)
+	if err != nil {
+		s.flushFailed.Store(true)
+	}
+	return err
 }
 
 // Shutdown stops taking Firehose calls, waits (until ctx ends) for the
@@ -175,14 +207,19 @@ func (s *Stack) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Close stops the servers (after flushing); calls in flight end without an
-// answer, as a stream that goes away does.
+// Close stops the servers; calls in flight end without an answer, as a
+// stream that goes away does. It writes what is buffered first, unless a
+// Flush has failed: what Flush reported as not written is not written
+// after the caller was told so (invoke had exited 1 with the object then
+// written anyway).
 func (s *Stack) Close() error {
 	var errs []error
 	if s.Firehose != nil {
 		errs = append(errs, s.Firehose.Close())
 	}
-	errs = append(errs, s.Flush(context.Background()))
+	if !s.flushFailed.Load() {
+		errs = append(errs, s.Flush(context.Background()))
+	}
 	if s.S3 != nil {
 		errs = append(errs, s.S3.Close())
 	}

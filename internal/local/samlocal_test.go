@@ -210,7 +210,10 @@ func TestSAMLocalInvoke(t *testing.T) {
 	event := readRepoFile(t, "events", "ttl-batch.json")
 	dir := t.TempDir()
 
-	srv := startServe(t, dir)
+	// serve checks signatures against the keys in its environment: give it
+	// those SAM CLI gives the function (its placeholders, with no AWS
+	// credentials on the host), as a user exports them in both shells.
+	srv := startServe(t, dir, "AWS_ACCESS_KEY_ID="+env["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY="+env["AWS_SECRET_ACCESS_KEY"], "AWS_SESSION_TOKEN=")
 	endpoint, err := url.Parse(env["AWS_ENDPOINT_URL_FIREHOSE"])
 	if err != nil || endpoint.Hostname() != "host.docker.internal" {
 		t.Fatalf("events/env.json AWS_ENDPOINT_URL_FIREHOSE = %q, want http://host.docker.internal:PORT", env["AWS_ENDPOINT_URL_FIREHOSE"])
@@ -274,11 +277,13 @@ type serveProcess struct {
 }
 
 // startServe starts the built `ttl-archiver serve` on loopback, on a free
-// port, and waits for it to print its endpoint.
-func startServe(t *testing.T, dir string) *serveProcess {
+// port, with env added to its environment, and waits for it to print its
+// endpoint.
+func startServe(t *testing.T, dir string, env ...string) *serveProcess {
 	t.Helper()
 	s := &serveProcess{lines: make(chan string, 100), done: make(chan struct{})}
 	s.cmd = exec.Command(cli, "serve", "--addr", "127.0.0.1:0", "--out", dir, "--flush-interval", "0")
+	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stderr = os.Stderr
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {

@@ -2,12 +2,15 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ttl-archiver/ttl-archiver/internal/firehoselocal"
 )
 
 // DefaultServeAddr is where [Serve] takes Firehose calls unless told
@@ -33,7 +36,19 @@ type ServeOptions struct {
 	FlushInterval time.Duration
 	// Params override template.yaml's parameter defaults.
 	Params map[string]string
+	// Credentials are the keys calls must be signed with; without them
+	// (and without NoAuth) Serve refuses to start.
+	Credentials firehoselocal.Credentials
+	// NoAuth serves calls whatever keys signed them.
+	NoAuth bool
+	// CORSOrigin lets pages from that origin call the S3 API; without it
+	// no CORS header is sent.
+	CORSOrigin string
 }
+
+// ErrNoCredentials is Serve's refusal to start with neither credentials
+// nor NoAuth.
+var ErrNoCredentials = errors.New("no credentials to check signatures against")
 
 // shutdownTimeout bounds how long Serve waits, once stopped, for Firehose
 // calls in flight and for the last objects to be written.
@@ -53,7 +68,11 @@ func Serve(ctx context.Context, o ServeOptions, w io.Writer) error {
 	if o.FlushInterval < 0 {
 		return fmt.Errorf("serve: flush interval %v: want 0 or more", o.FlushInterval)
 	}
-	stack, err := Start(Options{Dir: o.Dir, Params: o.Params, FirehoseAddr: o.Addr, S3Addr: o.S3Addr})
+	if !o.NoAuth && (o.Credentials.AccessKeyID == "" || o.Credentials.SecretAccessKey == "") {
+		return ErrNoCredentials
+	}
+	stack, err := Start(Options{Dir: o.Dir, Params: o.Params, FirehoseAddr: o.Addr, S3Addr: o.S3Addr,
+		Credentials: o.Credentials, NoAuth: o.NoAuth, CORSOrigin: o.CORSOrigin})
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -126,7 +145,11 @@ func printEndpoints(w io.Writer, stack *Stack, o ServeOptions) {
 	} else {
 		fmt.Fprintln(w, "Buffered lines are written when serve stops (Ctrl-C).")
 	}
-	fmt.Fprintf(w, "\nPoint the function here (any access keys will do; they are not checked):\n")
+	if o.NoAuth {
+		fmt.Fprintf(w, "\nPoint the function here (--no-auth: any access keys will do):\n")
+	} else {
+		fmt.Fprintf(w, "\nPoint the function here, with the access key %s that serve checks signatures against:\n", o.Credentials.AccessKeyID)
+	}
 	fmt.Fprintf(w, "  FIREHOSE_STREAM_NAME=%s\n  AWS_ENDPOINT_URL_FIREHOSE=%s\n", Stream, fhURL)
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() || host == "localhost" {
 		fmt.Fprintf(w, "A container cannot reach %s: for sam local invoke, serve with --addr 0.0.0.0:%s.\n", host, port)
