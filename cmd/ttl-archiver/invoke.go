@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -99,7 +100,7 @@ func runInvoke(cmd *cobra.Command, f invokeFlags) error {
 	}
 
 	var stack *local.Stack
-	var invoker func(context.Context, []byte) (archive.BatchResponse, archive.Counts, bool, error)
+	var invoker invokeFunc
 	if f.stream != "" {
 		acfg, err := f.aws.load(ctx, e)
 		if err != nil {
@@ -129,18 +130,20 @@ func runInvoke(cmd *cobra.Command, f invokeFlags) error {
 					env = append(env, k+"="+v)
 				}
 			}
-			fo := local.FunctionOptions{Bootstrap: f.bootstrap, Env: env}
+			// The function's one log line per invocation carries its
+			// counts and problems; the metrics lines are for CloudWatch.
+			logs := &logLines{problems: map[string][]string{}}
+			logs.cond = sync.NewCond(&logs.mu)
 			if verbose {
-				// The function's one log line per invocation carries its
-				// counts; the metrics lines are for CloudWatch.
-				fo.Stdout = &logLines{w: e.stdout}
+				logs.w = e.stdout
 			}
+			fo := local.FunctionOptions{Bootstrap: f.bootstrap, Env: env, Stdout: logs}
 			fn, err := stack.StartFunction(ctx, fo)
 			if err != nil {
 				return fmt.Errorf("start %s: %w", f.bootstrap, err)
 			}
 			defer func() { _ = fn.Close() }()
-			invoker = throughRuntime(fn, f.timeout)
+			invoker = throughRuntime(fn, f.timeout, logs)
 		} else if invoker, err = inProcess(stack.FirehoseClient(), cfg); err != nil {
 			return err
 		}
@@ -153,13 +156,23 @@ func runInvoke(cmd *cobra.Command, f invokeFlags) error {
 			return err
 		}
 		ictx, cancel := context.WithTimeout(ctx, f.timeout)
-		resp, c, haveCounts, err := invoker(ictx, payload)
+		resp, c, haveCounts, problems, err := invoker(ictx, payload)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 		out, _ := json.Marshal(resp)
 		fmt.Fprintf(e.stdout, "%s: %s\n", name, out)
+		if len(resp.BatchItemFailures) > 0 {
+			// The archiver's own account of the records it could not
+			// deliver, as its log line has it.
+			if len(problems) == 0 {
+				problems = []string{"the function logged no reason"}
+			}
+			for _, p := range problems {
+				fmt.Fprintf(e.stdout, "  why: %s\n", p)
+			}
+		}
 		if verbose && haveCounts {
 			fmt.Fprintf(e.stdout, "  received %d, archived %d (raw %d, no old image %d), skipped %d, failed %d; %d Firehose calls\n",
 				c.Received, c.Archived, c.RawArchived, c.NoOldImage, c.SkippedTotal(), c.Failed, c.Calls)
@@ -175,47 +188,67 @@ func runInvoke(cmd *cobra.Command, f invokeFlags) error {
 		}
 	}
 	if failed {
-		return fmt.Errorf("%w: some records were not delivered (the reasons are above): Lambda would retry from the lowest itemIdentifier above", restore.ErrIncomplete)
+		return fmt.Errorf("%w: some records were not delivered (the reasons are above, after \"why:\"): Lambda would retry from the lowest itemIdentifier above", restore.ErrIncomplete)
 	}
 	return nil
 }
 
+// invokeFunc runs the archiver on one event: its response, its counts
+// (when known here), and its problems (why records were archived raw or
+// not delivered).
+type invokeFunc func(context.Context, []byte) (resp archive.BatchResponse, c archive.Counts, haveCounts bool, problems []string, err error)
+
 // inProcess runs the archiver in this process.
-func inProcess(client archive.FirehoseAPI, cfg archive.Config, opts ...archive.Option) (func(context.Context, []byte) (archive.BatchResponse, archive.Counts, bool, error), error) {
+func inProcess(client archive.FirehoseAPI, cfg archive.Config, opts ...archive.Option) (invokeFunc, error) {
 	a, err := archive.New(client, cfg, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, payload []byte) (archive.BatchResponse, archive.Counts, bool, error) {
+	return func(ctx context.Context, payload []byte) (archive.BatchResponse, archive.Counts, bool, []string, error) {
 		res, err := a.Archive(ctx, payload)
-		return res.Response, res.Counts, true, err
+		return res.Response, res.Counts, true, res.Problems, err
 	}, nil
 }
 
+// logWait is how long, after the function answered, invoke waits for its
+// log line (the pipe from the process may lag the response).
+const logWait = 2 * time.Second
+
 // throughRuntime runs each event through the bootstrap under the loopback
-// Runtime API; the counts are in the function's log, not here.
-func throughRuntime(fn *local.Function, timeout time.Duration) func(context.Context, []byte) (archive.BatchResponse, archive.Counts, bool, error) {
-	return func(ctx context.Context, payload []byte) (archive.BatchResponse, archive.Counts, bool, error) {
+// Runtime API; the counts and problems are in the function's log line,
+// which logs collects.
+func throughRuntime(fn *local.Function, timeout time.Duration, logs *logLines) invokeFunc {
+	return func(ctx context.Context, payload []byte) (archive.BatchResponse, archive.Counts, bool, []string, error) {
 		var resp archive.BatchResponse
 		res, err := fn.Invoke(ctx, payload, timeout)
 		if err != nil {
-			return resp, archive.Counts{}, false, err
+			return resp, archive.Counts{}, false, nil, err
 		}
 		if res.Error != nil {
-			return resp, archive.Counts{}, false, fmt.Errorf("function error %s: %s", res.Error.Type, res.Error.Message)
+			return resp, archive.Counts{}, false, nil, fmt.Errorf("function error %s: %s", res.Error.Type, res.Error.Message)
 		}
 		if err := json.Unmarshal(res.Payload, &resp); err != nil {
-			return resp, archive.Counts{}, false, fmt.Errorf("function response %q: %w", res.Payload, err)
+			return resp, archive.Counts{}, false, nil, fmt.Errorf("function response %q: %w", res.Payload, err)
 		}
-		return resp, archive.Counts{}, false, nil
+		var problems []string
+		if len(resp.BatchItemFailures) > 0 {
+			problems = logs.problemsOf(res.RequestID, logWait)
+		}
+		return resp, archive.Counts{}, false, problems, nil
 	}
 }
 
-// logLines passes the function's log lines on, indented, and drops its
-// Embedded Metric Format lines.
+// logLines reads the function's log: it keeps the problems of each
+// invocation's line by request id, and, with w set, passes the lines on,
+// indented, without the Embedded Metric Format lines.
 type logLines struct {
 	w   io.Writer
 	buf []byte
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	problems map[string][]string // by requestId, for lines that have them
+	seen     map[string]bool     // request ids whose batch line arrived
 }
 
 func (l *logLines) Write(p []byte) (int, error) {
@@ -227,10 +260,51 @@ func (l *logLines) Write(p []byte) (int, error) {
 		}
 		line := l.buf[:i]
 		if !bytes.Contains(line, []byte(`"_aws"`)) {
-			fmt.Fprintf(l.w, "  function log: %s\n", line)
+			l.note(line)
+			if l.w != nil {
+				fmt.Fprintf(l.w, "  function log: %s\n", line)
+			}
 		}
 		l.buf = l.buf[i+1:]
 	}
+}
+
+// note records the problems of a batch line (one with counts).
+func (l *logLines) note(line []byte) {
+	var rec struct {
+		RequestID string   `json:"requestId"`
+		Received  *int     `json:"received"`
+		Problems  []string `json:"problems"`
+	}
+	if json.Unmarshal(line, &rec) != nil || rec.RequestID == "" || rec.Received == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	l.seen[rec.RequestID] = true
+	l.problems[rec.RequestID] = append(l.problems[rec.RequestID], rec.Problems...)
+	l.cond.Broadcast()
+}
+
+// problemsOf waits up to wait for the batch line of the invocation id and
+// returns its problems.
+func (l *logLines) problemsOf(id string, wait time.Duration) []string {
+	t := time.AfterFunc(wait, func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.cond.Broadcast()
+	})
+	defer t.Stop()
+	deadline := time.Now().Add(wait)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for !l.seen[id] && time.Now().Before(deadline) {
+		l.cond.Wait()
+	}
+	return l.problems[id]
 }
 
 // printObjects lists the objects the local stream wrote and a few lines.
@@ -250,13 +324,40 @@ func printObjects(w io.Writer, stack *local.Stack) {
 	}
 }
 
+// maxEventBytes is the largest event invoke runs: Lambda's invocation
+// payload limit, "6 MB" in its quotas, is 6 MiB + 100 bytes
+// (6,291,556) as Lambda counts it in its errors; an event source mapping
+// never sends a larger batch.
+const maxEventBytes = 6<<20 + 100
+
+// readEvent reads one event from a file or stdin ("-"), reading no more
+// than one byte over maxEventBytes.
 func readEvent(e *env, name string) ([]byte, error) {
-	if name == "-" {
-		return io.ReadAll(e.stdin)
+	r := e.stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("read event: %w", err)
+		}
+		defer func() { _ = f.Close() }()
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > maxEventBytes {
+			return nil, eventTooLarge(name, fmt.Sprintf("%d bytes", fi.Size()))
+		}
+		r = f
 	}
-	b, err := os.ReadFile(name)
+	b, err := io.ReadAll(io.LimitReader(r, maxEventBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("read event: %w", err)
+		return nil, fmt.Errorf("read event %s: %w", name, err)
+	}
+	if len(b) > maxEventBytes {
+		return nil, eventTooLarge(name, fmt.Sprintf("more than %d bytes", maxEventBytes))
 	}
 	return b, nil
+}
+
+func eventTooLarge(name, size string) error {
+	if name == "-" {
+		name = "stdin"
+	}
+	return fmt.Errorf("event %s: %s, over Lambda's invocation payload limit of 6 MB (%d bytes): no event source mapping sends a larger batch; split it into smaller events", name, size, maxEventBytes)
 }
