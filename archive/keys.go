@@ -232,7 +232,7 @@ type LineKeys struct {
 	Table, Region []byte
 	// EventID and SequenceNumber are the line's, nil when null or absent.
 	EventID, SequenceNumber []byte
-	DeletedAt     time.Time // zero when null or absent
+	DeletedAt               time.Time // zero when null or absent
 	// Keys is the raw JSON of the line's keys, or of its raw stream
 	// record's dynamodb.Keys when the line has none (a record archived
 	// raw); nil when neither is there.

@@ -1,8 +1,6 @@
 package restore
 
 import (
-	"strings"
-
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -71,8 +69,28 @@ func sumLen[T ~string | ~[]byte](set []T) int {
 }
 
 // numberSize counts a number's significant digits, two per byte, plus one.
+// It reads the digits in place: it runs for every number of every item.
 func numberSize(s string) int {
-	mant, _, _ := strings.Cut(strings.ToLower(s), "e")
-	digits := strings.Trim(strings.NewReplacer("-", "", "+", "", ".", "").Replace(mant), "0")
-	return (len(digits)+1)/2 + 1
+	first, last, digits := -1, -1, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == 'e' || c == 'E' {
+			break
+		}
+		if c < '0' || c > '9' {
+			continue
+		}
+		if c != '0' {
+			if first < 0 {
+				first = digits
+			}
+			last = digits
+		}
+		digits++
+	}
+	n := 0
+	if first >= 0 {
+		n = last - first + 1
+	}
+	return (n+1)/2 + 1
 }

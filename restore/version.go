@@ -5,7 +5,6 @@ import (
 	"errors"
 	"hash/fnv"
 	"maps"
-	"math/big"
 	"slices"
 	"strings"
 	"time"
@@ -48,12 +47,7 @@ func lineVersion(l *archive.Line) version {
 			seq = rec.Dynamodb.SequenceNumber
 		}
 	}
-	if seq != "" && strings.Trim(seq, "0123456789") == "" {
-		v.seq = strings.TrimLeft(seq, "0")
-		if v.seq == "" {
-			v.seq = "0"
-		}
-	}
+	v.seq = seqVersion(seq)
 	return v
 }
 
@@ -76,39 +70,49 @@ func (v version) compare(w version) int {
 	return strings.Compare(v.seq, w.seq)
 }
 
-// keyID identifies the key of a line: a 128-bit hash of its key
-// attributes' names, types and values, numbers in canonical form (100 and
-// 1E+2 are the same key). ok is false when the line's keys cannot be read;
-// such a line has no version to compare and is written as it is.
-func keyID(l *archive.Line) (id [16]byte, ok bool) {
-	kv, err := archivefs.KeyValues(*l)
-	if err != nil || len(kv) == 0 {
+// keyID identifies the key of a line: a 128-bit hash of its table and
+// its keys in canonical form (archive.KeyCanonicalizer: attributes sorted,
+// numbers in one form, so 100 and 1E+2 are the same key). A line archived
+// raw without keys is keyed by its stream record's. ok is false when the
+// line's keys cannot be read; such a line has no version to compare and
+// is written as it is.
+func (x *versionIndex) keyID(l *archive.Line) (id [16]byte, ok bool) {
+	keys, typed := []byte(l.Keys), l.Format == archive.FormatDynamoDBJSONName
+	if len(keys) == 0 || string(keys) == "null" {
+		rec, err := archivefs.RawRecord(*l)
+		if err != nil || rec == nil || len(rec.Dynamodb.Keys) == 0 {
+			return id, false
+		}
+		keys, typed = rec.Dynamodb.Keys, true
+	}
+	return x.keyIDOf(l.Table, keys, typed)
+}
+
+// keyIDOf is keyID of a table's raw keys JSON (typed: DynamoDB JSON).
+func (x *versionIndex) keyIDOf(table string, keys []byte, typed bool) (id [16]byte, ok bool) {
+	var err error
+	x.canon, err = x.canonKeys.Append(x.canon[:0], keys, typed)
+	if err != nil || len(x.canon) == 0 {
 		return id, false
 	}
-	names := make([]string, 0, len(kv))
-	for n := range kv {
-		names = append(names, n)
-	}
-	slices.Sort(names)
 	h := fnv.New128a()
-	h.Write([]byte(l.Table))
-	for _, n := range names {
-		v := kv[n]
-		val := v.Value
-		if v.Type == "N" && archive.CheckNumber(val) == nil { // no exact arithmetic on 1e999999
-			if r, ok := new(big.Rat).SetString(val); ok {
-				val = r.RatString()
-			}
-		}
-		h.Write([]byte{0})
-		h.Write([]byte(n))
-		h.Write([]byte{0})
-		h.Write([]byte(v.Type))
-		h.Write([]byte{0})
-		h.Write([]byte(val))
-	}
+	h.Write([]byte(table))
+	h.Write([]byte{0})
+	h.Write(x.canon)
 	h.Sum(id[:0])
 	return id, true
+}
+
+// seqVersion is the sequence number of a version: digits without leading
+// zeros, "" when not a number.
+func seqVersion(seq string) string {
+	if seq == "" || strings.Trim(seq, "0123456789") != "" {
+		return ""
+	}
+	if seq = strings.TrimLeft(seq, "0"); seq == "" {
+		return "0"
+	}
+	return seq
 }
 
 // newestEntry is the newest version of one key and whether a line holding
@@ -121,9 +125,11 @@ type newestEntry struct {
 // versionIndex holds the newest version of every key selected by the
 // filter.
 type versionIndex struct {
-	keys   map[[16]byte]*newestEntry
-	tables map[string]int    // selected lines per source table
-	lost   map[string]lostAt // objects that could not be read to their end
+	keys      map[[16]byte]*newestEntry
+	canonKeys archive.KeyCanonicalizer
+	canon     []byte
+	tables    map[string]int    // selected lines per source table
+	lost      map[string]lostAt // objects that could not be read to their end
 }
 
 // lostAt is where the first pass could not read an object further: the
@@ -167,16 +173,35 @@ func buildIndex(ctx context.Context, src *archivefs.Source, f archivefs.Filter, 
 				progress(lines)
 				last = time.Now()
 			}
-			al, err := archive.ParseLine(l.Data)
-			if err != nil || !f.Match(al) {
-				continue
+			var id [16]byte
+			var v version
+			var ok bool
+			if lk, err := archive.ParseLineKeys(l.Data); err == nil && len(f.Keys) == 0 && len(lk.Keys) > 0 && len(lk.SequenceNumber) > 0 {
+				// The fast path (a line with its keys and sequence number,
+				// a filter on table and time only): the item is not
+				// decoded, nor the keys into values.
+				if !matchTableTime(f, lk.Table, lk.DeletedAt) {
+					continue
+				}
+				x.tables[string(lk.Table)]++
+				if id, ok = x.keyIDOf(string(lk.Table), lk.Keys, lk.Typed); !ok {
+					continue
+				}
+				v = version{seq: seqVersion(string(lk.SequenceNumber))}
+				if !lk.DeletedAt.IsZero() {
+					v.at = lk.DeletedAt.UnixNano()
+				}
+			} else {
+				al, err := archive.ParseLine(l.Data)
+				if err != nil || !f.Match(al) {
+					continue
+				}
+				x.tables[al.Table]++
+				if id, ok = x.keyID(&al); !ok {
+					continue
+				}
+				v = lineVersion(&al)
 			}
-			x.tables[al.Table]++
-			id, ok := keyID(&al)
-			if !ok {
-				continue
-			}
-			v := lineVersion(&al)
 			done := finished != nil && finished(l.Object, l.Number)
 			e := x.keys[id]
 			switch {
@@ -201,7 +226,7 @@ func buildIndex(ctx context.Context, src *archivefs.Source, f archivefs.Filter, 
 // take reports whether the line holds the newest version of its key and
 // no line with that version was taken before; it marks it taken.
 func (x *versionIndex) take(al *archive.Line) bool {
-	id, ok := keyID(al)
+	id, ok := x.keyID(al)
 	if !ok {
 		return true
 	}
@@ -221,6 +246,21 @@ func (x *versionIndex) take(al *archive.Line) bool {
 	}
 	e.taken = true
 	return true
+}
+
+// matchTableTime is Filter.Match for a filter without key conditions, on
+// a line's table and deletion time (zero: none).
+func matchTableTime(f archivefs.Filter, table []byte, at time.Time) bool {
+	if f.Table != "" && string(table) != f.Table {
+		return false
+	}
+	if f.Since.IsZero() && f.Until.IsZero() {
+		return true
+	}
+	if at.IsZero() {
+		return false
+	}
+	return (f.Since.IsZero() || !at.Before(f.Since)) && (f.Until.IsZero() || at.Before(f.Until))
 }
 
 // sortedTables lists the source tables the index selected lines of.
