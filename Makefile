@@ -5,7 +5,7 @@ GOLANGCI_LINT_VERSION := v2.14.0
 BIN := $(CURDIR)/bin
 ARTIFACTS_DIR ?= $(CURDIR)/.aws-sam/build/ArchiverFunction
 
-.PHONY: help demo test lint bench soak fuzz build build-ArchiverFunction build-DailyCheckFunction tools clean
+.PHONY: help demo test lint bench soak fuzz build build-ArchiverFunction build-DailyCheckFunction tools venv release clean
 
 help: ## List the targets.
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-24s %s\n", $$1, $$2}'
@@ -14,29 +14,38 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# The Python test tools the project pins (moto_server, cfn-lint), installed
-# again when requirements-dev.txt changes.
+# The Python test tools the project pins (moto_server, cfn-lint), in a
+# virtual environment (.venv), installed again when requirements-dev.txt
+# changes: nothing is installed into the system's Python, which PEP 668
+# systems (Debian 12, Ubuntu 24.04) refuse. --system-site-packages lets
+# pip take pinned versions already installed system-wide instead of
+# downloading them; venv-scripts.py then puts their scripts in .venv/bin.
 PYTHON ?= python3
-$(BIN)/.requirements-dev.installed: requirements-dev.txt
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	@mkdir -p $(@D) && touch $@
+VENV := $(CURDIR)/.venv
+$(VENV)/.installed: requirements-dev.txt .ci/venv-scripts.py
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/python .ci/venv-scripts.py cfn-lint moto
+	@touch $@
 
-tools: node_modules/.installed $(BIN)/.requirements-dev.installed ## Install the test tools the project pins (npm and pip packages).
+venv: $(VENV)/.installed ## Create .venv with the pinned Python test tools (cfn-lint, moto).
+
+tools: node_modules/.installed $(VENV)/.installed ## Install the test tools the project pins (npm packages, and pip packages into .venv).
 
 # The restore tests run dynalite (a DynamoDB-compatible server) from
 # node_modules; with CI set, a missing dynalite fails them instead of
 # skipping them.
 export TTL_ARCHIVER_DYNALITE := $(CURDIR)/node_modules/.bin/dynalite
-# The end-to-end tests against moto run moto_server: $$TTL_ARCHIVER_MOTO_SERVER,
-# else moto_server on PATH, else `$(PYTHON) -m moto.server` (pip may put
-# scripts off PATH). With CI set, a missing moto fails them instead of
-# skipping them.
-export TTL_ARCHIVER_PYTHON := $(PYTHON)
+# The end-to-end tests against moto run the virtual environment's
+# moto_server. With CI set, a missing moto fails them instead of skipping
+# them.
+export TTL_ARCHIVER_PYTHON := $(VENV)/bin/python
+export TTL_ARCHIVER_MOTO_SERVER := $(VENV)/bin/moto_server
 
 # cfn-lint (with the SAM translator) validates template.yaml: resource
 # properties, intrinsic functions, the Fn::ForEach expansion and best
 # practices. Any error, warning or informational finding fails the run.
-CFN_LINT ?= cfn-lint
+CFN_LINT ?= $(VENV)/bin/cfn-lint
 
 test: tools ## Run every test (race detector on), as CI does.
 	$(CFN_LINT) --non-zero-exit-code informational template.yaml
@@ -105,5 +114,36 @@ $(BIN)/golangci-lint:
 lint: $(BIN)/golangci-lint ## Run golangci-lint (errcheck, govet, staticcheck, unused).
 	$(BIN)/golangci-lint run ./...
 
+# A release: the function's and the daily check's Lambda zips (bootstrap)
+# for arm64 and amd64, the command-line tool for each platform, and
+# SHA256SUMS over them, in $(DIST). VERSION is the tag (git describe);
+# the binaries print it, and the commit, with `ttl-archiver version`.
+VERSION ?= $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null || echo v0.0.0-$$(git rev-parse --short HEAD 2>/dev/null || echo dev))
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+DIST ?= $(CURDIR)/dist
+CLI_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+LAMBDA_ARCHS ?= arm64 amd64
+RELEASE_LDFLAGS := -s -w -X main.releaseVersion=$(VERSION) -X main.releaseCommit=$(COMMIT)
+
+release: ## Build the release into dist/: Lambda zips (arm64, amd64), the CLI for linux/darwin/windows, SHA256SUMS.
+	rm -rf $(DIST) && mkdir -p $(DIST)/.work
+	@set -e; for arch in $(LAMBDA_ARCHS); do \
+		for fn in function:archiver function/dailycheck:dailycheck; do \
+			pkg=$${fn%%:*}; name=$${fn#*:}; dir=$(DIST)/.work/$$name-$$arch; \
+			echo "build $$name function $(VERSION) linux/$$arch"; \
+			GOOS=linux GOARCH=$$arch CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $$dir/bootstrap ./$$pkg; \
+			touch -t 198001010000 $$dir/bootstrap; \
+			(cd $$dir && zip -q -X $(DIST)/ttl-archiver-$$name-function_$(VERSION)_linux_$$arch.zip bootstrap); \
+		done; \
+	done
+	@set -e; for p in $(CLI_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+		echo "build ttl-archiver $(VERSION) $$os/$$arch"; \
+		GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags='$(RELEASE_LDFLAGS)' -o $(DIST)/ttl-archiver_$(VERSION)_$${os}_$$arch$$ext ./cmd/ttl-archiver; \
+	done
+	rm -rf $(DIST)/.work
+	cd $(DIST) && sha256sum ttl-archiver* > SHA256SUMS && sha256sum -c --quiet SHA256SUMS
+	@echo "release $(VERSION) in $(DIST):" && ls $(DIST)
+
 clean: ## Remove build output.
-	rm -rf $(BIN) .aws-sam
+	rm -rf $(BIN) .aws-sam $(DIST) $(VENV)
