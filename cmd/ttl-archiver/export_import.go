@@ -37,7 +37,7 @@ and --to need no AWS credentials.
 command; its shape is in docs/restore.md.`,
 		Example: `  ttl-archiver export-import --from s3://my-archive/archive/ --source-table Orders --to s3://my-import/orders/ --table Orders-restored
   ttl-archiver export-import --from out/demo -s Orders --to out/import --output json`,
-		Args:    noArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runExportImport(cmd, o, from, to, a, output)
 		},

@@ -35,7 +35,7 @@ It exits 3 when a batch was not archived whole, when an object under
 per-record lines go to stderr); its shape is in docs/restore.md.`,
 		Example: `  ttl-archiver redrive --from s3://my-failures/aws/lambda/ESM-UUID/ --stream ttl-archive
   ttl-archiver redrive --from failed/ --stream ttl-archive --region eu-west-1 --output json`,
-		Args:    noArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRedrive(cmd, from, stream, a, output)
 		},
