@@ -283,7 +283,9 @@ func exportID(arn string) string {
 	id := arn[strings.LastIndex(arn, "/")+1:]
 	b := []byte(id)
 	for i, c := range b {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-':
+		default:
 			b[i] = '-'
 		}
 	}

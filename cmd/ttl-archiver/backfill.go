@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -146,7 +145,7 @@ func runBackfill(cmd *cobra.Command, f backfillFlags) error {
 	rep, err := backfill.Run(ctx, o)
 	m.finish()
 	if rep != nil {
-		var w io.Writer = e.stdout
+		w := e.stdout
 		if f.dryRun && f.output == "text" {
 			w = e.stderr
 		}

@@ -15,7 +15,7 @@ import (
 	"github.com/ttl-archiver/ttl-archiver/restore/restoretest"
 )
 
-// Issue 23, finding 2: links and dot-named entries in a local archive are
+// Issue 23, finding 2 (through the built binary): links and dot-named entries in a local archive are
 // read or named, never passed over with exit 0.
 func TestCatLinksAndDotNames(t *testing.T) {
 	dir := demoArchive(t)
@@ -31,14 +31,14 @@ func TestCatLinksAndDotNames(t *testing.T) {
 	if err := os.Symlink(filepath.Join(elsewhere, "linked"), filepath.Join(bucket, "file-link")); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runCLI(t, "", "cat", "--count", bucket)
+	code, out, errOut := runBinary(t, nil, "cat", "--count", bucket)
 	if code != 0 || out != "7\n" {
 		t.Errorf("cat --count with a dot-named file and a link to a file: exit %d, %q, want 0 and 7 (5 + both read); stderr %s", code, out, errOut)
 	}
 	if err := os.Symlink(elsewhere, filepath.Join(bucket, "folder-link")); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut = runCLI(t, "", "cat", "--count", bucket)
+	code, out, errOut = runBinary(t, nil, "cat", "--count", bucket)
 	if code != 3 || !strings.Contains(errOut, "folder-link: not read: a symbolic link to a folder") {
 		t.Errorf("cat --count with a link to a folder: exit %d, stdout %q, want 3 naming it; stderr %s", code, out, errOut)
 	}
@@ -46,7 +46,7 @@ func TestCatLinksAndDotNames(t *testing.T) {
 	if err := os.Symlink(elsewhere, link); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errOut := runCLI(t, "", "cat", "--count", link); code != 0 || out != "1\n" {
+	if code, out, errOut := runBinary(t, nil, "cat", "--count", link); code != 0 || out != "1\n" {
 		t.Errorf("cat --count on a location that is a link to a folder: exit %d, %q, want 0 and 1; stderr %s", code, out, errOut)
 	}
 }
@@ -69,11 +69,11 @@ func TestErrorPrefixObjectsRead(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "errors", "DynamicPartitioning.PartitionCountExceeded", "2025-11-23", "x.gz"), gzipped(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errOut := runCLI(t, "", "cat", "--count", "--source-table", "Orders", dir); code != 0 || out != "3\n" {
+	if code, out, errOut := runBinary(t, nil, "cat", "--count", "--source-table", "Orders", dir); code != 0 || out != "3\n" {
 		t.Errorf("cat --count on an error prefix: exit %d, %q, want 0 and 3; stderr %s", code, out, errOut)
 	}
 	vars := map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:1"}
-	code, _, errOut := runTool(t, vars, "restore", "--from", dir, "--table", "Orders", "--dry-run")
+	code, _, errOut := runBinary(t, vars, "restore", "--from", dir, "--table", "Orders", "--dry-run")
 	if code != 0 || !strings.Contains(errOut, "dry run: 3 items would be written") {
 		t.Errorf("restore --dry-run on an error prefix: exit %d, want 0 and 3 items; stderr %s", code, errOut)
 	}
@@ -116,7 +116,7 @@ func TestRestoreHonestAboutFiles(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"restore", "--from", arch, "--table", "Honest"}, tt.args...)
-			code, _, errOut := runTool(t, vars, args...)
+			code, _, errOut := runBinary(t, vars, args...)
 			last := strings.TrimSpace(errOut)
 			if i := strings.LastIndex(last, "\n"); i >= 0 {
 				last = last[i+1:]
@@ -135,11 +135,11 @@ func TestRestoreHonestAboutFiles(t *testing.T) {
 	if err := os.WriteFile(cp, []byte(`{"version":2,"source":"`+arch+`","table":"Honest","filter":"table Other","done":[]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errOut := runTool(t, vars, "restore", "--from", arch, "--table", "Honest", "--checkpoint", cp, "--source-table", "Orders"); code != 2 || !strings.Contains(errOut, "of table Other, not of table Orders") {
+	if code, _, errOut := runBinary(t, vars, "restore", "--from", arch, "--table", "Honest", "--checkpoint", cp, "--source-table", "Orders"); code != 2 || !strings.Contains(errOut, "of table Other, not of table Orders") {
 		t.Errorf("restore with another selection's checkpoint: exit %d, want 2 naming both; stderr %s", code, errOut)
 	}
 	// export-import --to inside --from is refused up front, exit 2.
-	if code, _, errOut := runTool(t, vars, "export-import", "--from", arch, "--to", filepath.Join(arch, "import")); code != 2 || !strings.Contains(errOut, "inside --from") {
+	if code, _, errOut := runBinary(t, vars, "export-import", "--from", arch, "--to", filepath.Join(arch, "import")); code != 2 || !strings.Contains(errOut, "inside --from") {
 		t.Errorf("export-import --to inside --from: exit %d, want 2; stderr %s", code, errOut)
 	}
 }
