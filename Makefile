@@ -58,7 +58,7 @@ test: tools ## Run every test (race detector on), as CI does.
 # function processes' log lines (with requestId and timestamp) are kept, so
 # that a late answer the verdict names can be traced to its process.
 SOAK_ITEMS ?= 1000000
-soak: ## Long soak under faults (1M TTL items, 8 shards, ~5 min); report and function log in out/soak/.
+soak: tools ## Long soak under faults (1M TTL items, 8 shards, ~5 min); report and function log in out/soak/.
 	mkdir -p out/soak
 	$(GO) test -count=1 -run '^TestSoakLong$$' -timeout 30m -v ./internal/soak -soak.items=$(SOAK_ITEMS) -soak.report=$(CURDIR)/out/soak/report.json -soak.fnlog=$(CURDIR)/out/soak/function.log
 
@@ -81,7 +81,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 30s).
 
 # Benchmarks: the Go benchmarks of archive/, then the whole-function
 # measurements, into BENCHMARKS.md and the plots in docs/ (~3 min).
-bench: ## Measure speed, memory, start-up and the Firehose bill; writes BENCHMARKS.md.
+bench: tools ## Measure speed, memory, start-up and the Firehose bill; writes BENCHMARKS.md.
 	mkdir -p out/bench
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./archive ./restore | tee out/bench/archive.txt
 	$(GO) run ./internal/bench/cmd/benchreport -o BENCHMARKS.md -docs docs -gobench out/bench/archive.txt -costs out/bench/costs.md
