@@ -1,64 +1,22 @@
 package backfill_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	bt "github.com/ttl-archiver/ttl-archiver/backfill/backfilltest"
+
+	"github.com/ttl-archiver/ttl-archiver/internal/clitest"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// cliBinary builds the ttl-archiver command once for the tests that run
-// it as a user would.
-func cliBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "backfill-cli")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "ttl-archiver")
-		if out, err := exec.Command("go", "build", "-o", binPath, "../cmd/ttl-archiver").CombinedOutput(); err != nil {
-			buildErr = errors.New(string(out))
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build ttl-archiver: %v", buildErr)
-	}
-	return binPath
-}
-
-// runCLI runs the built command with no AWS configuration at all (only
-// PATH and an empty HOME) and returns its exit code and output.
+// runCLI runs the built command (internal/clitest) with no AWS
+// configuration at all and returns its exit code and output.
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(cliBinary(t), args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "AWS_EC2_METADATA_DISABLED=true"}
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, out.String(), errOut.String()
-	case errors.As(err, &ee):
-		return ee.ExitCode(), out.String(), errOut.String()
-	}
-	t.Fatalf("run ttl-archiver: %v", err)
-	return 0, "", ""
+	return clitest.Run(t, nil, args...)
 }
 
 // Refusals through the command a user runs, with local inputs and no

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,63 +14,19 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/ttl-archiver/ttl-archiver/internal/clitest"
 )
 
 // The conventions of issue 25 (flags, empty results, help, AWS flags,
 // --output json, version, validation, dry runs, errors last), each run
 // as a user would: through the built binary where the issue says so.
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// testBinary builds ttl-archiver once, with the version stamped as make
-// release stamps it.
-func testBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ttl-archiver-cli")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "ttl-archiver")
-		out, err := exec.Command("go", "build", "-ldflags", "-X main.releaseVersion=v9.8.7 -X main.releaseCommit=0123456789abcdef", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = errors.New(string(out))
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("build ttl-archiver: %v", binErr)
-	}
-	return binPath
-}
-
-// runBinary runs the built command with only PATH, a fresh HOME, no AWS
-// config file and the given variables in its environment.
+// runBinary runs the built command (internal/clitest) with vars as its
+// only environment besides PATH and a fresh HOME.
 func runBinary(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(testBinary(t), args...)
-	none := filepath.Join(t.TempDir(), "none")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "AWS_CONFIG_FILE=" + none,
-		"AWS_SHARED_CREDENTIALS_FILE=" + none, "AWS_EC2_METADATA_DISABLED=true"}
-	for k, v := range vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	default:
-		t.Fatalf("run ttl-archiver: %v", err)
-	}
-	return code, out.String(), errOut.String()
+	return clitest.Run(t, vars, args...)
 }
 
 // lastLine returns the last non-empty line of s.
