@@ -58,6 +58,16 @@ func TestInvokeRefusesOversizeEvent(t *testing.T) {
 		{"stdin one byte over", bytes.NewReader(paddedEvent(lambdaPayloadLimit + 1)), "-", exitError},
 		{"endless stdin", &endless{}, "-", exitError},
 	}
+	// Through the built binary, as a user runs it.
+	for _, ev := range []struct {
+		path string
+		code int
+	}{{atLimit, exitOK}, {over, exitError}} {
+		code, out, errOut := runBinary(t, nil, "invoke", "--out", t.TempDir(), ev.path)
+		if code != ev.code || ev.code != exitOK && !strings.Contains(lastLine(errOut), "6291556 bytes") {
+			t.Errorf("ttl-archiver invoke %s: exit %d, want %d (over the limit naming it last)\nstdout %s\nstderr %s", filepath.Base(ev.path), code, ev.code, out, errOut)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
@@ -124,7 +134,7 @@ func TestInvokeSaysWhy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// A short timeout: the archiver retries until its deadline is near.
 			args := append([]string{"invoke", "--out", t.TempDir(), "--fail-rate", "1", "--timeout", "3s"}, tt.args...)
-			code, out, errOut := runCLI(t, "", append(args, "../../events/ttl-batch.json")...)
+			code, out, errOut := runBinary(t, nil, append(args, "../../events/ttl-batch.json")...)
 			if code != exitIncomplete {
 				t.Fatalf("invoke --fail-rate 1: exit code %d, want %d\nstdout %s\nstderr %s", code, exitIncomplete, out, errOut)
 			}
