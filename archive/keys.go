@@ -243,10 +243,13 @@ type LineKeys struct {
 	// Format is the line's format: FormatDynamoDBJSON when its "format"
 	// says so, else FormatJSON.
 	Format Format
+	// Recovered is set on a line recovered from a table export (its
+	// recovered_from names the export).
+	Recovered bool
 }
 
 var (
-	lineKeysNames  = newMemberNames("table", "region", "event_id", "sequence_number", "deleted_at", "format", "keys", "item")
+	lineKeysNames  = newMemberNames("table", "region", "event_id", "sequence_number", "deleted_at", "format", "keys", "item", "recovered_from")
 	rawRecordNames = newMemberNames("dynamodb")
 	rawKeysNames   = newMemberNames("Keys")
 )
@@ -284,6 +287,10 @@ func ParseLineKeys(data []byte) (LineKeys, error) {
 			}
 		case 6:
 			l.Keys, err = s.span()
+		case 8:
+			var from []byte
+			from, err = s.nullableString()
+			l.Recovered = len(from) > 0
 		default:
 			if i < 0 && string(name) == "v" {
 				return s.readFormatVersion()

@@ -43,6 +43,9 @@ func TestRecoveredVersion(t *testing.T) {
 	}{
 		{"stream at the same time", at, false},
 		{"stream a microsecond later", at.Add(time.Microsecond), false},
+		// The stream's time is whole seconds, the export's microseconds:
+		// the same deletion archived both ways is the stream's.
+		{"stream the same second, earlier", at.Add(-300 * time.Millisecond), false},
 		{"stream a day later", at.AddDate(0, 0, 1), false},
 		{"stream a day earlier", at.AddDate(0, 0, -1), true},
 	}

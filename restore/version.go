@@ -48,6 +48,22 @@ func lineVersion(l *archive.Line) version {
 		}
 	}
 	v.seq = seqVersion(seq)
+	if l.RecoveredFrom != "" {
+		v = v.recoveredAt()
+	}
+	return v
+}
+
+// recoveredAt puts a version recovered from a table export a second
+// before the second of its time: its time is the export's write time in
+// microseconds, a stream line's the record's creation time in whole
+// seconds, so the same deletion archived both ways is the stream's, whose
+// old image is the item just before the delete (the export's is the item
+// at its window's start).
+func (v version) recoveredAt() version {
+	if v.at != 0 {
+		v.at = time.Unix(0, v.at).Truncate(time.Second).Add(-time.Second).UnixNano()
+	}
 	return v
 }
 
@@ -190,6 +206,9 @@ func buildIndex(ctx context.Context, src *archivefs.Source, f archivefs.Filter, 
 				v = version{seq: seqVersion(string(lk.SequenceNumber))}
 				if !lk.DeletedAt.IsZero() {
 					v.at = lk.DeletedAt.UnixNano()
+				}
+				if lk.Recovered {
+					v = v.recoveredAt()
 				}
 			} else {
 				al, err := archive.ParseLine(l.Data)
