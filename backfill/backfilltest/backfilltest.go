@@ -21,15 +21,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ttl-archiver/ttl-archiver/verify/verifytest"
 )
 
 // Item is an item or keys in DynamoDB JSON: {"pk":{"S":"a"},"n":{"N":"1"}}.
@@ -215,11 +214,9 @@ func (e Export) Folder() string {
 	return e.Prefix + "AWSDynamoDB/" + e.ID + "/"
 }
 
-// Object is one file of an export: its key in the bucket and content.
-type Object struct {
-	Key  string
-	Data []byte
-}
+// Object is one file of an export (or of an archive): its key and its
+// content. It is verifytest's, so that the same helpers write both.
+type Object = verifytest.Object
 
 // Objects returns the export's files: gzipped data files under
 // PREFIX/AWSDynamoDB/data/ (shared by incremental exports; a full export
@@ -338,25 +335,9 @@ func ChangeLine(c Change, view string) []byte {
 }
 
 // WriteDir writes the objects as files under dir (the bucket's root).
-func WriteDir(dir string, objs []Object) error {
-	for _, o := range objs {
-		p := filepath.Join(dir, filepath.FromSlash(o.Key))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, o.Data, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func WriteDir(dir string, objs []Object) error { return verifytest.WriteDir(dir, objs) }
 
 // PutObjects writes the objects to an S3 bucket.
 func PutObjects(ctx context.Context, c *s3.Client, bucket string, objs []Object) error {
-	for _, o := range objs {
-		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(o.Key), Body: bytes.NewReader(o.Data)}); err != nil {
-			return fmt.Errorf("put s3://%s/%s: %w", bucket, o.Key, err)
-		}
-	}
-	return nil
+	return verifytest.PutObjects(ctx, c, bucket, objs)
 }

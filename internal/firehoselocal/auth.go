@@ -29,18 +29,7 @@ func checkAuth(r *http.Request) *CallError {
 	if !ok {
 		return badRequest(CodeIncompleteSignature, "Authorization header requires the AWS4-HMAC-SHA256 algorithm.")
 	}
-	var credential, signedHeaders, signature string
-	for part := range strings.SplitSeq(rest, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "Credential":
-			credential = v
-		case "SignedHeaders":
-			signedHeaders = v
-		case "Signature":
-			signature = v
-		}
-	}
+	credential, signedHeaders, signature := authParts(rest)
 	var missing []string
 	if credential == "" {
 		missing = append(missing, "Authorization header requires 'Credential' parameter.")
@@ -76,4 +65,22 @@ func isHex(s string) bool {
 		}
 	}
 	return true
+}
+
+// authParts reads the Credential, SignedHeaders and Signature of a SigV4
+// Authorization header's value after its algorithm; a part not given is
+// empty.
+func authParts(rest string) (credential, signedHeaders, signature string) {
+	for part := range strings.SplitSeq(rest, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "Credential":
+			credential = v
+		case "SignedHeaders":
+			signedHeaders = v
+		case "Signature":
+			signature = v
+		}
+	}
+	return credential, signedHeaders, signature
 }

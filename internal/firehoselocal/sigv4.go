@@ -83,18 +83,7 @@ func VerifySignature(r *http.Request, service string, c Credentials, payloadHash
 	if !ok {
 		return &SignatureError{FaultMalformed, "Authorization header requires the AWS4-HMAC-SHA256 algorithm."}
 	}
-	var credential, signedHeaders, signature string
-	for part := range strings.SplitSeq(rest, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "Credential":
-			credential = v
-		case "SignedHeaders":
-			signedHeaders = v
-		case "Signature":
-			signature = v
-		}
-	}
+	credential, signedHeaders, signature := authParts(rest)
 	scope := strings.Split(credential, "/")
 	if len(scope) != 5 || scope[4] != "aws4_request" || signedHeaders == "" || len(signature) != 64 || !isHex(signature) {
 		return &SignatureError{FaultMalformed, "Authorization header is not a SigV4 signature: want Credential=KEY/DATE/REGION/SERVICE/aws4_request, SignedHeaders=... and a 64-digit hex Signature"}
