@@ -65,7 +65,7 @@ soak: tools ## Long soak under faults (1M TTL items, 8 shards, ~5 min); report a
 # Every fuzz target, each for FUZZTIME; a crasher lands in that package's
 # testdata/fuzz and fails `make test` from then on. The targets are found
 # in the code (every func FuzzXxx in a _test.go file), so none is
-# forgotten; CI runs them briefly (FUZZTIME=2s in .ci/run).
+# forgotten; CI runs each for 100 inputs (FUZZTIME=100x in .ci/run).
 FUZZTIME ?= 30s
 fuzz: ## Run every fuzz target for FUZZTIME (default 30s).
 	@set -e; n=0; \
